@@ -1,0 +1,23 @@
+"""Staff roles: the groups the back office knows and the permissions each holds.
+
+Groups are created by a data migration; `staff_groups_sync()` (run after every migrate) grants exactly
+these permissions, so later issues extend the lists here.
+"""
+
+PROGRAM_MANAGER = "Program manager"
+SUPPORT_AGENT = "Support agent"
+
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    PROGRAM_MANAGER: [
+        "members.view_member", "members.change_member",
+        "members.add_tier", "members.change_tier", "members.view_tier", "members.delete_tier",
+        "rewards.add_reward", "rewards.change_reward", "rewards.view_reward", "rewards.delete_reward",
+        "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
+        "backoffice.view_heartbeat",
+    ],
+    SUPPORT_AGENT: [
+        # Member summaries only; feedback-record permissions arrive with the feedback issue.
+        "members.view_member",
+        "members.view_tier",
+    ],
+}

@@ -1,0 +1,132 @@
+"""API plumbing: the error format, pagination and the JSON fallbacks for Django's own 404/500.
+
+Every error leaves the API as ``{"code": "...", "detail": "...", "field": "..."}`` (``field`` only when
+one field is to blame; validation errors also carry ``errors``: every field with its messages).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from config.exceptions import DomainError
+
+log = logging.getLogger(__name__)
+
+# DRF exception class -> stable code. Anything else keeps DRF's own default_code.
+_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ParseError: "malformed_request",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "invalid",
+}
+
+
+def error_body(code: str, detail: str, field: str | None = None, **extra) -> dict:
+    body = {"code": code, "detail": detail}
+    if field:
+        body["field"] = field
+    body.update(extra)
+    return body
+
+
+def _first_message(data) -> tuple[str | None, str]:
+    """(field, message) of the first validation message, walking nested dicts and lists."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            sub_field, message = _first_message(value)
+            if key in ("non_field_errors", "detail"):
+                return sub_field, message
+            return (f"{key}.{sub_field}" if sub_field else key), message
+    if isinstance(data, list) and data:
+        return _first_message(data[0])
+    return None, str(data)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        set_rollback()  # ATOMIC_REQUESTS: a refused request writes nothing
+        return Response(error_body(exc.code, exc.detail, exc.field), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # unexpected: Django's handler500 answers (JSON under /api/)
+
+    code = next((c for cls, c in _CODES.items() if type(exc) is cls), None) or getattr(
+        exc, "default_code", "error"
+    )
+    if isinstance(exc, exceptions.ValidationError):
+        field, message = _first_message(exc.detail)
+        body = error_body("invalid", message, field, errors=exc.detail)
+    elif isinstance(exc, exceptions.ParseError):
+        body = error_body(code, f"The request body could not be parsed: {exc.detail}")
+    else:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        body = error_body(code, detail)
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["retry_after"] = int(exc.wait)
+    response.data = body
+    return response
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- Django-level fallbacks (URLs no view matched, crashes) --------------------------------------------
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def json_or_html_404(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", "No such endpoint."), status=status.HTTP_404_NOT_FOUND)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception, template_name="404.html")
+
+
+def json_or_html_500(request):
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side. It has been logged."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request, template_name="500.html")
+
+
+def json_or_html_400(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception, template_name="400.html")
+
+
+def json_or_html_403(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception, template_name="403.html")

@@ -1,0 +1,38 @@
+"""Domain errors shared by every app. The API's exception handler maps them to HTTP responses."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule refused the request. Subclasses set a stable `code` and an HTTP status."""
+
+    code = "invalid"
+    status_code = 400
+    default_detail = "The request could not be processed."
+
+    def __init__(self, detail: str | None = None, *, field: str | None = None, code: str | None = None):
+        self.detail = detail or self.default_detail
+        self.field = field
+        if code:
+            self.code = code
+        super().__init__(self.detail)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status_code = 404
+    default_detail = "Not found."
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (stock, balance, idempotency key)."""
+
+    code = "conflict"
+    status_code = 409
+    default_detail = "The request conflicts with the current state."
+
+
+class Gone(DomainError):
+    code = "gone"
+    status_code = 410
+    default_detail = "This is no longer available."

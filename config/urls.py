@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from backoffice.views import healthz
+from members import api as members_api
+
+api_v1 = [
+    path("me/", members_api.MeApi.as_view(), name="me"),
+    path("members/", members_api.MemberListApi.as_view(), name="member-list"),
+    path("members/<str:member_number>/", members_api.MemberDetailApi.as_view(), name="member-detail"),
+]
+
+urlpatterns = [
+    path("", include("members.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "config.api.json_or_html_400"
+handler403 = "config.api.json_or_html_403"
+handler404 = "config.api.json_or_html_404"
+handler500 = "config.api.json_or_html_500"

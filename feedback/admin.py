@@ -1,0 +1,1 @@
+"""Admin for surveys, reviews and support feedback records."""

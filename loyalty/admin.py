@@ -1,0 +1,1 @@
+"""Admin for the points engine (ledger read-only; corrections through points_adjust)."""

@@ -1,0 +1,128 @@
+"""Identity and membership: login users, members, tiers, integration tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields["is_staff"] = True
+        extra_fields["is_superuser"] = True
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A login. Customers, staff and support agents all log in by e-mail; there is no username."""
+
+    username = None
+    email = models.EmailField("e-mail address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Tier(TimeStampedModel):
+    """A rung of the program. Rank 1 is the entry tier; qualification rules arrive with the points engine."""
+
+    name = models.CharField(max_length=60, unique=True)
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 = entry tier; higher is better.")
+    threshold_points = models.PositiveIntegerField(
+        default=0, help_text="Points earned within the qualification window to reach this tier."
+    )
+    qualification_months = models.PositiveSmallIntegerField(default=12)
+    earn_multiplier = models.DecimalField(max_digits=4, decimal_places=2, default=1)
+    benefits = models.TextField(blank=True)
+    colour = models.CharField(max_length=7, default="#8a5a2b", help_text="Badge colour, #rrggbb.")
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rank__gte=1), name="tier_rank_positive"),
+            models.CheckConstraint(condition=models.Q(earn_multiplier__gt=0), name="tier_multiplier_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Member(TimeStampedModel):
+    """A loyalty member. Has a login once the customer has an account; shop-imported members may not."""
+
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="member"
+    )
+    member_number = models.CharField(max_length=12, unique=True, editable=False)
+    referral_code = models.CharField(max_length=16, unique=True, editable=False)
+    email = models.EmailField(blank=True, help_text="Contact address; the login's address once claimed.")
+    display_name = models.CharField(max_length=40, blank=True)
+    birthday = models.DateField(null=True, blank=True)
+    tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    points_balance = models.IntegerField(default=0, editable=False)
+    marketing_consent = models.BooleanField(default=False)
+    marketing_consent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(points_balance__gte=0), name="member_balance_non_negative"),
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="member_email_ci_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_number} {self.email}".strip()
+
+
+class IntegrationToken(TimeStampedModel):
+    """A service account's API token for the shop's systems. Only a SHA-256 of the secret is stored."""
+
+    name = models.CharField(max_length=80, unique=True)
+    prefix = models.CharField(max_length=12, unique=True, help_text="Shown in lists to tell tokens apart.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

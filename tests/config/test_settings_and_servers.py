@@ -1,0 +1,117 @@
+"""Configuration: production settings pass `check --deploy`; the embedded launcher honours external
+servers and cleans up after itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+PY = sys.executable
+
+PRODUCTION = {
+    "DATABASE_URL": "postgresql://fidelio:secret@db.internal:5432/fidelio",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "DJANGO_SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "loyalty.example.com",
+    "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+}
+
+
+def _run(argv, env, **kw):
+    return subprocess.run(argv, env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=120, **kw)
+
+
+def _clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "FIDELIO_", "EMAIL_", "CELERY_"))}
+    env.update(extra)
+    return env
+
+
+def test_production_settings_pass_check_deploy():
+    done = _run([PY, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                _clean_env(DJANGO_SETTINGS_MODULE="config.settings", **PRODUCTION))
+    assert done.returncode == 0, done.stderr
+    assert "no issues" in done.stdout
+
+
+def test_production_settings_values():
+    code = textwrap.dedent("""
+        import json, django
+        django.setup()
+        from django.conf import settings as s
+        print(json.dumps({"debug": s.DEBUG, "hsts": s.SECURE_HSTS_SECONDS, "ssl": s.SECURE_SSL_REDIRECT,
+            "cookie": s.SESSION_COOKIE_SECURE, "csrf": s.CSRF_COOKIE_SECURE,
+            "conn": s.DATABASES["default"]["CONN_MAX_AGE"],
+            "broker": s.CELERY_BROKER_URL, "cache": s.CACHES["default"]["LOCATION"], "email": s.EMAIL_HOST,
+            "tls": s.EMAIL_USE_TLS}))
+    """)
+    done = _run([PY, "-c", code], _clean_env(DJANGO_SETTINGS_MODULE="config.settings", **PRODUCTION))
+    assert done.returncode == 0, done.stderr
+    values = json.loads(done.stdout)
+    assert values == {"debug": False, "hsts": 31536000, "ssl": True, "cookie": True, "csrf": True, "conn": 60,
+                      "broker": "redis://cache.internal:6379/0", "cache": "redis://cache.internal:6379/0",
+                      "email": "smtp.example.com", "tls": True}
+
+
+def test_refuses_to_start_without_secret_key_in_production():
+    env = _clean_env(DJANGO_SETTINGS_MODULE="config.settings",
+                     **{k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"})
+    done = _run([PY, "manage.py", "check"], env)
+    assert done.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in done.stderr
+
+
+def test_refuses_a_non_postgres_database():
+    env = _clean_env(DJANGO_SETTINGS_MODULE="config.settings", **dict(PRODUCTION, DATABASE_URL="sqlite:///x.db"))
+    done = _run([PY, "manage.py", "check"], env)
+    assert done.returncode != 0
+    assert "PostgreSQL" in done.stderr
+
+
+def test_launcher_uses_external_servers_when_given():
+    """`DATABASE_URL=... REDIS_URL=... make test` runs the suite on those servers: the launcher starts
+    nothing and hands the URLs through. Here the 'external' servers are the ones this suite runs on."""
+    external = _clean_env(DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL=os.environ["REDIS_URL"])
+    code = "import os, json; print(json.dumps({k: os.environ.get(k) for k in "\
+           "('DATABASE_URL', 'REDIS_URL', 'FIDELIO_EMBEDDED')}))"
+    done = _run([PY, "-m", "config.embedded", "exec", "--throwaway", "--", PY, "-c", code], external)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"], "FIDELIO_EMBEDDED": None,
+    }
+
+
+@pytest.mark.django_db
+def test_suite_is_on_the_servers_it_was_given():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version_num')::int")
+        assert cursor.fetchone()[0] >= 150000
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
+@pytest.mark.parametrize("exit_code", [0, 3])
+def test_throwaway_servers_are_removed_after_success_and_failure(exit_code):
+    code = ("import os, sys, psycopg, redis; "
+            "psycopg.connect(os.environ['DATABASE_URL']).execute('select 1'); "
+            "redis.Redis.from_url(os.environ['REDIS_URL']).ping(); "
+            f"print(os.environ['REDIS_URL']); sys.exit({exit_code})")
+    done = _run([PY, "-m", "config.embedded", "exec", "--throwaway", "--", PY, "-c", code], _clean_env())
+    assert done.returncode == exit_code, done.stderr
+    sock = Path(done.stdout.strip().removeprefix("unix://"))
+    workdir = sock.parent.parent
+    assert workdir.name.startswith("fidelio-test-")
+    assert not workdir.exists()
+    ps = _run(["ps", "-eo", "args"], os.environ).stdout
+    assert str(workdir) not in ps

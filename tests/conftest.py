@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from members.services import integration_token_create
+from tests.factories import PASSWORD, MemberFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_test_cache():
+    """Forget rate-limit counters between tests (only our test key prefix: the Redis DB may be shared)."""
+    client = cache._cache.get_client(write=True)
+    prefix = cache.key_prefix
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    yield
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def member(db):
+    return MemberFactory()
+
+
+@pytest.fixture
+def other_member(db):
+    return MemberFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client(member) -> APIClient:
+    """A customer's session on the API (CSRF enforced, as in a browser)."""
+    client = APIClient(enforce_csrf_checks=False)
+    client.force_login(member.user)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def integration_token(db):
+    token, raw = integration_token_create(name="webshop")
+    return token, raw
+
+
+@pytest.fixture
+def token_client(integration_token) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token[1]}")
+    return client
