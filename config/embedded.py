@@ -294,16 +294,25 @@ def running(*, throwaway: bool = False) -> Iterator[dict[str, str]]:
     def _stop_on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    old_term = signal.signal(signal.SIGTERM, _stop_on_signal)
+    # Ctrl-C, kill and a closed terminal all stop the children and then the servers. SIGINT is set
+    # explicitly because a shell starts background jobs with it ignored, which Python would inherit.
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, _stop_on_signal) for sig in handled}
     try:
         yield dict(os.environ, **services.environ())
     finally:
-        signal.signal(signal.SIGTERM, old_term)
-        services.stop()
+        for sig in handled:  # a second Ctrl-C must not cut the shutdown short
+            signal.signal(sig, signal.SIG_IGN)
+        try:
+            services.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 # -------------------------------------------------------------------------------------- process runner
 def _terminate(procs: list[subprocess.Popen], timeout: float = 15) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # restored by running() once the servers are down
     for p in procs:
         if p.poll() is None:
             with contextlib.suppress(ProcessLookupError):
