@@ -59,7 +59,9 @@ def test_admin_is_branded_and_staff_only(client, member):
     assert page.status_code == 200 and "Fidelio back office" in page.content.decode()
     client.force_login(member.user)
     response = client.get("/admin/")
-    assert response.status_code == 403
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert client.get("/admin/login/").status_code == 403  # a customer's session never opens the back office
+    assert "Fidelio back office" not in client.get("/admin/members/member/", follow=True).content.decode()
 
 
 def test_support_agent_sees_members_but_cannot_change_rewards(client):
