@@ -1,14 +1,20 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.views import healthz
 from members import api as members_api
 
+
+def api_path(route: str, view, name: str):
+    """An API route that answers with or without the trailing slash (no redirect that would drop a body)."""
+    return re_path(rf"^{route}/?$", view, name=name)
+
+
 api_v1 = [
-    path("me/", members_api.MeApi.as_view(), name="me"),
-    path("members/", members_api.MemberListApi.as_view(), name="member-list"),
-    path("members/<str:member_number>/", members_api.MemberDetailApi.as_view(), name="member-detail"),
+    api_path("me", members_api.MeApi.as_view(), "me"),
+    api_path("members", members_api.MemberListApi.as_view(), "member-list"),
+    api_path(r"members/(?P<member_number>[^/]+)", members_api.MemberDetailApi.as_view(), "member-detail"),
 ]
 
 urlpatterns = [

@@ -74,3 +74,9 @@ def test_schema_and_docs_are_served_locally(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/" in html and "cdn" not in html.lower()
+
+
+def test_api_routes_work_without_the_trailing_slash(api_client, member):
+    response = api_client.patch("/api/v1/me", {"display_name": "Robin"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["display_name"] == "Robin"
