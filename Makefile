@@ -17,12 +17,12 @@ install: $(STAMP)
 
 ## The whole platform on embedded PostgreSQL and Redis (data in var/): web :8000, Celery worker and beat.
 run: $(STAMP)
-	$(PY) -m config.embedded run
+	$(PY) config/embedded.py run
 
 ## The whole suite on throwaway embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL when set).
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m config.embedded exec --throwaway -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) config/embedded.py exec --throwaway -- $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

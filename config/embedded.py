@@ -6,10 +6,11 @@ that needs them starts them, every process registers itself, and the last one to
 
 This module must not import Django: settings import it before Django is configured.
 
-Command line (used by the Makefile)::
+Command line (used by the Makefile; run as a script so that importing the `config` package, whose Celery
+app sets DJANGO_SETTINGS_MODULE, cannot leak settings into the commands it starts)::
 
-    python -m config.embedded exec [--throwaway] -- CMD ...   # run CMD with DATABASE_URL/REDIS_URL set
-    python -m config.embedded run                             # `make run`: migrate, seed, web + worker + beat
+    python config/embedded.py exec [--throwaway] -- CMD ...   # run CMD with DATABASE_URL/REDIS_URL set
+    python config/embedded.py run                             # `make run`: migrate, seed, web + worker + beat
 
 ``DATABASE_URL``/``REDIS_URL`` already in the environment switch the matching embedded server off.
 """
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == BASE_DIR / "config":
+    sys.path[0] = str(BASE_DIR)  # run as a script: config/celery.py must not shadow the celery package
 VAR_DIR = BASE_DIR / "var"
 DATABASE_NAME = "fidelio"
 
@@ -368,7 +371,7 @@ def _run() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m config.embedded", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python config/embedded.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p_exec = sub.add_parser("exec", help="run a command with the servers up")

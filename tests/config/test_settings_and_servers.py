@@ -15,6 +15,7 @@ from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PY = sys.executable
+LAUNCHER = str(BASE_DIR / "config" / "embedded.py")
 
 PRODUCTION = {
     "DATABASE_URL": "postgresql://fidelio:secret@db.internal:5432/fidelio",
@@ -83,7 +84,7 @@ def test_launcher_uses_external_servers_when_given():
     external = _clean_env(DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL=os.environ["REDIS_URL"])
     code = "import os, json; print(json.dumps({k: os.environ.get(k) for k in "\
            "('DATABASE_URL', 'REDIS_URL', 'FIDELIO_EMBEDDED')}))"
-    done = _run([PY, "-m", "config.embedded", "exec", "--throwaway", "--", PY, "-c", code], external)
+    done = _run([PY, LAUNCHER, "exec", "--throwaway", "--", PY, "-c", code], external)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"], "FIDELIO_EMBEDDED": None,
@@ -97,6 +98,7 @@ def test_suite_is_on_the_servers_it_was_given():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('server_version_num')::int")
         assert cursor.fetchone()[0] >= 150000
+    assert settings.SETTINGS_MODULE == "config.test_settings"
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 
@@ -107,7 +109,7 @@ def test_throwaway_servers_are_removed_after_success_and_failure(exit_code):
             "psycopg.connect(os.environ['DATABASE_URL']).execute('select 1'); "
             "redis.Redis.from_url(os.environ['REDIS_URL']).ping(); "
             f"print(os.environ['REDIS_URL']); sys.exit({exit_code})")
-    done = _run([PY, "-m", "config.embedded", "exec", "--throwaway", "--", PY, "-c", code], _clean_env())
+    done = _run([PY, LAUNCHER, "exec", "--throwaway", "--", PY, "-c", code], _clean_env())
     assert done.returncode == exit_code, done.stderr
     sock = Path(done.stdout.strip().removeprefix("unix://"))
     workdir = sock.parent.parent
