@@ -14,10 +14,15 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "rewards.add_reward", "rewards.change_reward", "rewards.view_reward", "rewards.delete_reward",
         "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
         "backoffice.view_heartbeat",
+        "loyalty.view_purchase", "loyalty.view_ledgerentry", "loyalty.add_ledgerentry", "loyalty.view_pointslot",
+        "loyalty.add_earningrule", "loyalty.change_earningrule", "loyalty.view_earningrule",
+        "loyalty.delete_earningrule",
     ],
     SUPPORT_AGENT: [
         # Member summaries only; feedback-record permissions arrive with the feedback issue.
         "members.view_member",
         "members.view_tier",
+        "loyalty.view_purchase",
+        "loyalty.view_ledgerentry",
     ],
 }

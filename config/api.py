@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -60,6 +61,13 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()  # ATOMIC_REQUESTS: a refused request writes nothing
         return Response(error_body(exc.code, exc.detail, exc.field), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        set_rollback()
+        return Response(
+            error_body("payload_too_large", "The request body is larger than 1 MB; send fewer items per call.",
+                       "body"),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

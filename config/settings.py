@@ -154,6 +154,26 @@ FIDELIO_PERIODIC_TASKS = {
         "every_seconds": 60,  # every minute, all day
         "description": "Records that beat and a worker are alive; read by /healthz.",
     },
+    "confirm pending points": {
+        "task": "loyalty.tasks.purchases_confirm_due",
+        "crontab": {"minute": "5"},  # hourly at :05
+        "description": "Points of purchases past their return window become spendable.",
+    },
+    "expire points": {
+        "task": "loyalty.tasks.points_expire_daily",
+        "crontab": {"minute": "30", "hour": "0"},  # 00:30 program time, daily
+        "description": "Expire entries for lots past their expiry date.",
+    },
+    "points expiry notices": {
+        "task": "loyalty.tasks.expiry_notices_daily",
+        "crontab": {"minute": "0", "hour": "9"},  # 09:00 program time, daily
+        "description": "E-mail members whose points expire within FIDELIO_EXPIRY_NOTICE_DAYS.",
+    },
+    "tier period ends": {
+        "task": "loyalty.tasks.tiers_close_daily",
+        "crontab": {"minute": "15", "hour": "1"},  # 01:15 program time, daily
+        "description": "Keep, raise or lower tiers whose qualification period has ended.",
+    },
 }
 # /healthz reports the heartbeat stale after this many seconds.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
@@ -233,6 +253,21 @@ SPECTACULAR_SETTINGS = {
 FIDELIO_PROGRAM_NAME = env.str("FIDELIO_PROGRAM_NAME", default="Fidelio Rewards")
 FIDELIO_CURRENCY = env.str("FIDELIO_CURRENCY", default="EUR")
 FIDELIO_TIME_ZONE = env.str("FIDELIO_TIME_ZONE", default="Europe/Berlin")
+# Points engine (see docs/points.md for how these combine).
+FIDELIO_POINTS_PER_UNIT = env.str("FIDELIO_POINTS_PER_UNIT", default="1")  # base rate without a base rule
+FIDELIO_RETURN_WINDOW_DAYS = env.int("FIDELIO_RETURN_WINDOW_DAYS", default=14)  # 0 = spendable at once
+FIDELIO_POINTS_EXPIRY_MONTHS = env.int("FIDELIO_POINTS_EXPIRY_MONTHS", default=12)  # 0 = never
+FIDELIO_EXPIRY_NOTICE_DAYS = env.int("FIDELIO_EXPIRY_NOTICE_DAYS", default=30)
+FIDELIO_WELCOME_BONUS = env.int("FIDELIO_WELCOME_BONUS", default=50)  # 0 = none
+FIDELIO_REFERRAL_BONUS_REFERRER = env.int("FIDELIO_REFERRAL_BONUS_REFERRER", default=200)
+FIDELIO_REFERRAL_BONUS_REFERRED = env.int("FIDELIO_REFERRAL_BONUS_REFERRED", default=100)
+FIDELIO_TIER_BASIS = env.str("FIDELIO_TIER_BASIS", default="points")  # "points" or "spend"
+if FIDELIO_TIER_BASIS not in {"points", "spend"}:
+    raise ImproperlyConfigured("FIDELIO_TIER_BASIS must be 'points' or 'spend'.")
+FIDELIO_DEFAULT_SOURCE = env.str("FIDELIO_DEFAULT_SOURCE", default="shop")
+FIDELIO_MAX_FUTURE_SECONDS = 300  # purchases dated further ahead are refused (clock skew allowance)
+FIDELIO_BATCH_MAX_ITEMS = 500
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # request bodies over 1 MB are refused
 
 # --- i18n / time -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

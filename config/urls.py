@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.views import healthz
-from members import api as members_api
+from loyalty import api as loyalty_api
 
 
 def api_path(route: str, view, name: str):
@@ -12,9 +12,17 @@ def api_path(route: str, view, name: str):
 
 
 api_v1 = [
-    api_path("me", members_api.MeApi.as_view(), "me"),
-    api_path("members", members_api.MemberListApi.as_view(), "member-list"),
-    api_path(r"members/(?P<member_number>[^/]+)", members_api.MemberDetailApi.as_view(), "member-detail"),
+    # customers (session)
+    api_path("me", loyalty_api.MeApi.as_view(), "me"),
+    api_path("me/ledger", loyalty_api.MeLedgerApi.as_view(), "me-ledger"),
+    api_path("me/referral", loyalty_api.MeReferralApi.as_view(), "me-referral"),
+    # integrations (token)
+    api_path("members", loyalty_api.MemberListCreateApi.as_view(), "member-list"),
+    api_path(r"members/(?P<member_id>[0-9]+)", loyalty_api.MemberDetailApi.as_view(), "member-detail"),
+    api_path(r"members/(?P<member_id>[0-9]+)/ledger", loyalty_api.MemberLedgerApi.as_view(), "member-ledger"),
+    api_path("purchases", loyalty_api.PurchaseCreateApi.as_view(), "purchase-create"),
+    api_path("purchases/batch", loyalty_api.PurchaseBatchApi.as_view(), "purchase-batch"),
+    api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
 ]
 
 urlpatterns = [

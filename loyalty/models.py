@@ -1,4 +1,231 @@
-"""The points engine (purchases, ledger, lots, earning rules) and gamification.
+"""The points engine: purchases, returns, the append-only ledger, earn lots and earning rules.
 
-Models arrive with the points-engine issue; `loyalty.ledger` will be the only writer of balances.
+Only `loyalty.ledger` writes `LedgerEntry`, `PointsLot` and the member's denormalised point counters.
 """
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from members.models import Member
+
+
+class Purchase(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        PARTLY_RETURNED = "partly_returned", "Partly returned"
+        RETURNED = "returned", "Returned"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="purchases")
+    source = models.CharField(max_length=40, help_text="The system the order comes from, e.g. 'shop' or 'pos'.")
+    order_id = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    occurred_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    awards_points = models.BooleanField(default=True, help_text="False for history imported without points.")
+    points_earned = models.IntegerField(default=0, help_text="Points this purchase earned, all rules applied.")
+    points_pending = models.IntegerField(default=0, help_text="Of those, still waiting for the return window.")
+    points_reversed = models.IntegerField(default=0, help_text="Taken back by returns (pending or credited).")
+    returned_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    confirm_after = models.DateTimeField(help_text="End of the return window: points become spendable.")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    earn_breakdown = models.TextField(blank=True)
+    request_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "order_id"], name="purchase_source_order_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="purchase_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(returned_amount__gte=0) & Q(returned_amount__lte=F("amount")),
+                name="purchase_returned_within_amount",
+            ),
+            models.CheckConstraint(condition=Q(points_earned__gte=0), name="purchase_points_non_negative"),
+            models.CheckConstraint(
+                condition=Q(points_pending__gte=0) & Q(points_pending__lte=F("points_earned") - F("points_reversed")),
+                name="purchase_pending_within_earned",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_reversed__gte=0) & Q(points_reversed__lte=F("points_earned")),
+                name="purchase_reversed_within_earned",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "occurred_at"], name="purchase_member_time"),
+            models.Index(fields=["confirm_after"], condition=Q(confirmed_at__isnull=True), name="purchase_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.order_id}"
+
+
+class PurchaseItem(models.Model):
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=100, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="item_price_non_negative"),
+        ]
+        indexes = [models.Index(fields=["sku"], name="purchaseitem_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+
+class Return(models.Model):
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="returns")
+    source = models.CharField(max_length=40)
+    return_id = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    points_reversed = models.IntegerField(default=0, help_text="Points this return took back (pending or credited).")
+    shortfall = models.IntegerField(default=0, help_text="Points that could not be taken back (balance too low).")
+    request_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "return_id"], name="return_source_id_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="return_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.return_id}"
+
+
+class LedgerEntry(models.Model):
+    """One signed movement of spendable points. Append-only: a database trigger refuses UPDATE and DELETE."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", "Earned"
+        BONUS = "bonus", "Bonus"
+        REDEEM = "redeem", "Redeemed"
+        EXPIRE = "expire", "Expired"
+        ADJUST = "adjust", "Adjustment"
+        REVERSAL = "reversal", "Reversal"
+        REFERRAL = "referral", "Referral"
+        BIRTHDAY = "birthday", "Birthday"
+        CHALLENGE = "challenge", "Challenge"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
+    points = models.IntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    description = models.CharField(max_length=500)
+    reference = models.CharField(max_length=200, blank=True, help_text="What caused it, e.g. purchase:shop:1001.")
+    purchase = models.ForeignKey(Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    return_record = models.ForeignKey(Return, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shortfall = models.IntegerField(default=0, help_text="Points a debit could not take (balance too low).")
+    balance_after = models.IntegerField()
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_after_non_negative"),
+            models.CheckConstraint(condition=Q(shortfall__gte=0), name="ledger_shortfall_non_negative"),
+        ]
+        indexes = [models.Index(fields=["member", "-created_at", "-id"], name="ledger_member_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} {self.kind} ({self.member_id})"
+
+
+class PointsLot(models.Model):
+    """Points credited together and expiring together; debits consume the oldest lots first."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
+    points = models.IntegerField()
+    remaining = models.IntegerField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="lot_points_positive"),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=F("points")), name="lot_remaining_within_points"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "expires_at"], condition=Q(remaining__gt=0), name="lot_open_by_member"),
+            models.Index(fields=["expires_at"], condition=Q(remaining__gt=0), name="lot_open_by_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.pk}: {self.remaining}/{self.points}"
+
+
+class EarningRule(models.Model):
+    """A rule staff edit in the admin. How rules combine is in docs/points.md (and `points_for_purchase`)."""
+
+    class RuleType(models.TextChoices):
+        BASE_RATE = "base_rate", "Base rate (points per unit of currency)"
+        MULTIPLIER = "multiplier", "Multiplier"
+        BONUS = "bonus", "Flat bonus points per purchase"
+
+    class Scope(models.TextChoices):
+        ALL = "all", "Whole purchase"
+        CATEGORY = "category", "Items of a category"
+        SKU = "sku", "Items with a SKU"
+
+    name = models.CharField(max_length=120)
+    rule_type = models.CharField(max_length=12, choices=RuleType.choices)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    scope_value = models.CharField(max_length=100, blank=True, help_text="The category or SKU for scoped rules.")
+    rate = models.DecimalField(
+        max_digits=8, decimal_places=4, default=Decimal("1"),
+        help_text="Base rate: points per unit of currency. Multiplier: the factor (2 = double points).",
+    )
+    bonus_points = models.PositiveIntegerField(default=0, help_text="Bonus rules: points added per purchase.")
+    min_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), help_text="Bonus rules: minimum purchase amount."
+    )
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Campaign start; empty = always.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Campaign end (exclusive); empty = open.")
+    weekdays = models.CharField(
+        max_length=20, blank=True,
+        help_text="Only on these weekdays in program time, 0=Monday … 6=Sunday, comma-separated (5,6 = weekends).",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["rule_type", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="rule_rate_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="rule_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="all") | ~Q(scope_value=""), name="rule_scoped_needs_value"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -30,11 +30,15 @@ class TierAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["member_number", "email", "display_name", "tier", "points_balance", "created_at"]
+    list_display = ["member_number", "email", "display_name", "tier", "points_balance", "pending_points",
+                    "created_at"]
     list_filter = ["tier", "marketing_consent", "created_at"]
-    search_fields = ["member_number", "email", "display_name", "referral_code"]
+    search_fields = ["member_number", "email", "display_name", "referral_code", "external_id", "first_name",
+                     "last_name"]
     list_select_related = ["tier", "user"]
-    readonly_fields = ["member_number", "referral_code", "points_balance", "created_at", "updated_at"]
+    readonly_fields = ["member_number", "referral_code", "points_balance", "pending_points", "lifetime_points",
+                       "tier_achieved_at", "tier_period_end", "referred_by", "referral_rewarded_at", "created_at",
+                       "updated_at"]
     autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
 

@@ -61,7 +61,11 @@ class Tier(TimeStampedModel):
     name = models.CharField(max_length=60, unique=True)
     rank = models.PositiveSmallIntegerField(unique=True, help_text="1 = entry tier; higher is better.")
     threshold_points = models.PositiveIntegerField(
-        default=0, help_text="Points earned within the qualification window to reach this tier."
+        default=0, help_text="Points earned within the qualification window to reach this tier (points basis)."
+    )
+    threshold_spend = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0,
+        help_text="Money spent within the qualification window to reach this tier (spend basis).",
     )
     qualification_months = models.PositiveSmallIntegerField(default=12)
     earn_multiplier = models.DecimalField(max_digits=4, decimal_places=2, default=1)
@@ -88,10 +92,27 @@ class Member(TimeStampedModel):
     member_number = models.CharField(max_length=12, unique=True, editable=False)
     referral_code = models.CharField(max_length=16, unique=True, editable=False)
     email = models.EmailField(blank=True, help_text="Contact address; the login's address once claimed.")
+    external_id = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, help_text="The shop's own customer id."
+    )
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
     display_name = models.CharField(max_length=40, blank=True)
     birthday = models.DateField(null=True, blank=True)
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    tier_achieved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    tier_period_end = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="End of the current qualification period: the earliest moment a downgrade can happen.",
+    )
+    # Denormalised by loyalty.ledger only, in the transaction that writes the ledger, under a row lock.
     points_balance = models.IntegerField(default=0, editable=False)
+    pending_points = models.IntegerField(default=0, editable=False)
+    lifetime_points = models.IntegerField(default=0, editable=False)
+    referred_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals", editable=False
+    )
+    referral_rewarded_at = models.DateTimeField(null=True, blank=True, editable=False)
     marketing_consent = models.BooleanField(default=False)
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
 
@@ -99,6 +120,11 @@ class Member(TimeStampedModel):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(points_balance__gte=0), name="member_balance_non_negative"),
+            models.CheckConstraint(condition=models.Q(pending_points__gte=0), name="member_pending_non_negative"),
+            models.CheckConstraint(condition=models.Q(lifetime_points__gte=0), name="member_lifetime_non_negative"),
+            models.CheckConstraint(
+                condition=~models.Q(referred_by=models.F("pk")), name="member_not_self_referred"
+            ),
             models.UniqueConstraint(
                 Lower("email"), condition=~models.Q(email=""), name="member_email_ci_unique"
             ),

@@ -8,8 +8,11 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.exceptions import Conflict, DomainError, NotFound
 from members.codes import member_number_generate, referral_code_generate
 from members.models import IntegrationToken, Member, Tier, User
+from members.periods import add_months
+from members.signals import member_created
 
 _UNIQUE_RETRIES = 8
 
@@ -19,30 +22,52 @@ def _entry_tier() -> Tier | None:
 
 
 @transaction.atomic
-def member_create(*, email: str = "", user: User | None = None, display_name: str = "") -> Member:
-    """Create a member with a fresh member number and referral code (retrying the rare collision)."""
+def member_create(
+    *,
+    email: str = "",
+    user: User | None = None,
+    display_name: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    external_id: str | None = None,
+    birthday=None,
+    referral_code: str | None = None,
+    via: str = "shop",
+) -> Member:
+    """Create a member with a fresh member number and referral code (retrying the rare collision).
+
+    With `referral_code` the referrer is linked (see referral_apply). Sends `member_created`.
+    """
     for attempt in range(_UNIQUE_RETRIES):
         try:
             with transaction.atomic():
-                return Member.objects.create(
+                member = Member.objects.create(
                     user=user,
                     email=(email or (user.email if user else "")).lower(),
                     display_name=display_name,
+                    first_name=first_name,
+                    last_name=last_name,
+                    external_id=external_id or None,
+                    birthday=birthday,
                     member_number=member_number_generate(),
                     referral_code=referral_code_generate(),
                     tier=_entry_tier(),
                 )
+            break
         except IntegrityError as exc:
             # Only a collision of the random codes is worth another try.
             if attempt == _UNIQUE_RETRIES - 1 or not any(
                 name in str(exc) for name in ("member_number", "referral_code")
             ):
                 raise
-    raise AssertionError("unreachable")
+    if referral_code:
+        referral_apply(member=member, code=referral_code)
+    member_created.send(sender=Member, member=member, via=via)
+    return member
 
 
 @transaction.atomic
-def member_create_for_user(*, user: User) -> Member:
+def member_create_for_user(*, user: User, referral_code: str | None = None) -> Member:
     """The member for a login: an existing member with the same e-mail and no login is claimed."""
     existing = getattr(user, "member", None) if user.pk else None
     if existing is not None:
@@ -55,8 +80,10 @@ def member_create_for_user(*, user: User) -> Member:
     if unclaimed is not None:
         unclaimed.user = user
         unclaimed.save(update_fields=["user", "updated_at"])
+        if referral_code and unclaimed.referred_by_id is None:
+            referral_apply(member=unclaimed, code=referral_code)
         return unclaimed
-    return member_create(user=user)
+    return member_create(user=user, referral_code=referral_code, via="signup")
 
 
 def _hash_token(raw: str) -> str:
@@ -100,8 +127,6 @@ DISPLAY_NAME_MAX = 40
 
 def display_name_validate(value: str) -> str:
     """Trimmed display name; refuses markup and anything over 40 characters."""
-    from config.exceptions import DomainError
-
     value = " ".join(value.split())
     if len(value) > DISPLAY_NAME_MAX:
         raise DomainError(f"A display name has at most {DISPLAY_NAME_MAX} characters.",
@@ -127,3 +152,134 @@ def member_profile_update(
         fields += ["marketing_consent", "marketing_consent_at"]
     member.save(update_fields=fields)
     return member
+
+
+# --------------------------------------------------------------------------------------------- referrals
+REFERRAL_CHAIN_LIMIT = 1000
+
+
+def referrer_get_by_code(*, code: str) -> Member:
+    referrer = Member.objects.filter(referral_code=code.strip().upper()).first()
+    if referrer is None:
+        raise NotFound("No member has this referral code.", field="referral_code", code="invalid_referral_code")
+    return referrer
+
+
+@transaction.atomic
+def referral_apply(*, member: Member, code: str) -> Member:
+    """Link `member` to the owner of `code`. Refuses self-referral, a second referrer and loops."""
+    referrer = referrer_get_by_code(code=code)
+    locked = Member.objects.select_for_update().get(pk=member.pk)
+    if referrer.pk == locked.pk:
+        raise DomainError("You cannot refer yourself.", field="referral_code", code="self_referral")
+    if locked.referred_by_id is not None:
+        if locked.referred_by_id == referrer.pk:
+            return locked  # the same link again: nothing to do
+        raise Conflict("This member already has a referrer.", field="referral_code", code="already_referred")
+    # Walk up the referrer's chain: finding `member` there would close a loop.
+    cursor, steps = referrer.referred_by_id, 0
+    while cursor is not None and steps < REFERRAL_CHAIN_LIMIT:
+        if cursor == locked.pk:
+            raise DomainError("This referral would create a loop.", field="referral_code", code="referral_loop")
+        cursor = Member.objects.filter(pk=cursor).values_list("referred_by_id", flat=True).first()
+        steps += 1
+    locked.referred_by = referrer
+    locked.save(update_fields=["referred_by", "updated_at"])
+    return locked
+
+
+def referral_mark_rewarded(*, member: Member, now) -> bool:
+    """Claim the referral reward for `member` once; True only for the caller that claimed it."""
+    return bool(
+        Member.objects.filter(pk=member.pk, referred_by__isnull=False, referral_rewarded_at__isnull=True)
+        .update(referral_rewarded_at=now)
+    )
+
+
+# ------------------------------------------------------------------------------------------------- tiers
+# Members knows nothing of purchases: loyalty passes the qualifying figure (points earned or money spent in
+# the tier's qualification window, never the current balance).
+
+
+def tier_windows() -> list[int]:
+    """The distinct qualification windows (months) the tiers use."""
+    return sorted(set(Tier.objects.values_list("qualification_months", flat=True))) or [12]
+
+
+def tier_for_figures(*, figures: dict[int, object], basis: str, tiers: list[Tier] | None = None) -> Tier | None:
+    """The highest tier whose threshold its window's qualifying figure reaches.
+
+    `figures` maps a window length in months to points earned (basis "points") or money spent ("spend")
+    in that window, as computed by loyalty.selectors.qualifying_figures.
+    """
+    field = "threshold_points" if basis == "points" else "threshold_spend"
+    for tier in tiers if tiers is not None else Tier.objects.order_by("-rank"):
+        if figures.get(tier.qualification_months, 0) >= getattr(tier, field):
+            return tier
+    return None
+
+
+@transaction.atomic
+def tier_upgrade_if_qualified(*, member: Member, figures: dict[int, object], basis: str, now) -> Tier | None:
+    """Upgrade at once when the figures reach a higher tier; the new tier is held for its full period."""
+    best = tier_for_figures(figures=figures, basis=basis)
+    if best is None:
+        return None
+    locked = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk)
+    if locked.tier is not None and best.rank <= locked.tier.rank:
+        return None
+    locked.tier = best
+    locked.tier_achieved_at = now
+    locked.tier_period_end = add_months(now, best.qualification_months)
+    locked.save(update_fields=["tier", "tier_achieved_at", "tier_period_end", "updated_at"])
+    return best
+
+
+@transaction.atomic
+def tier_period_close(*, member_id: int, figures: dict[int, object], basis: str, now) -> str:
+    """At the end of a member's qualification period: keep (or raise) the tier if the figure still
+    qualifies, else move down ONE tier and e-mail a notice. Returns kept / upgraded / downgraded / not_due.
+    Idempotent: the period end moves forward, so a second run the same day finds nothing due."""
+    locked = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member_id)
+    if locked.tier is None or locked.tier_period_end is None or locked.tier_period_end > now:
+        return "not_due"
+    best = tier_for_figures(figures=figures, basis=basis)
+    outcome = "kept"
+    if best is not None and best.rank > locked.tier.rank:
+        locked.tier, locked.tier_achieved_at, outcome = best, now, "upgraded"
+    elif best is None or best.rank < locked.tier.rank:
+        lower = Tier.objects.filter(rank__lt=locked.tier.rank).order_by("-rank").first()
+        if lower is not None:
+            previous = locked.tier
+            locked.tier, locked.tier_achieved_at, outcome = lower, now, "downgraded"
+            member_pk = locked.pk
+            transaction.on_commit(
+                lambda: tier_downgrade_notify(member_id=member_pk, old_tier=previous.name, new_tier=lower.name)
+            )
+    entry = Tier.objects.order_by("rank").first()
+    locked.tier_period_end = (
+        None if locked.tier == entry else add_months(now, locked.tier.qualification_months)
+    )
+    locked.save(update_fields=["tier", "tier_achieved_at", "tier_period_end", "updated_at"])
+    return outcome
+
+
+def tier_downgrade_notify(*, member_id: int, old_tier: str, new_tier: str) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None or not member.email:
+        return
+    send_mail(
+        subject=f"[{settings.FIDELIO_PROGRAM_NAME}] Your tier is now {new_tier}",
+        message=(
+            f"Hello{' ' + member.first_name if member.first_name else ''},\n\n"
+            f"Your qualification period has ended and your tier has changed from {old_tier} to {new_tier}.\n"
+            f"Keep shopping to climb back: your progress is on your membership page.\n\n"
+            f"{settings.FIDELIO_PROGRAM_NAME}"
+        ),
+        from_email=None,
+        recipient_list=[member.email],
+        fail_silently=True,
+    )

@@ -27,7 +27,7 @@ def test_heartbeat_is_scheduled_and_admin_edits_survive():
     PeriodicTask.objects.filter(pk=task.pk).update(enabled=False)
     assert periodic_tasks_ensure() == []
     assert PeriodicTask.objects.get(pk=task.pk).enabled is False
-    assert periodic_tasks_ensure(reset=True) == ["heartbeat"]
+    assert "heartbeat" in periodic_tasks_ensure(reset=True)
     assert PeriodicTask.objects.get(pk=task.pk).enabled is True
 
 

@@ -42,7 +42,7 @@ def test_unknown_api_url_is_json_404(api_client):
 
 
 def test_unknown_member_is_404_with_its_own_code(token_client):
-    _assert_error(token_client.get("/api/v1/members/0000000000/"), 404, "member_not_found")
+    _assert_error(token_client.get("/api/v1/members/999999999/"), 404, "member_not_found")
 
 
 class _Boom(APIView):

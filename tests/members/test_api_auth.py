@@ -1,6 +1,7 @@
 """Who may call what: session for customers, token for integrations, never the other way round."""
 
 import pytest
+from django.conf import settings
 
 from members.models import IntegrationToken
 from members.services import integration_token_revoke
@@ -11,7 +12,7 @@ ME = "/api/v1/me/"
 
 
 def members_url(member=None):
-    return f"/api/v1/members/{member.member_number}/" if member else "/api/v1/members/"
+    return f"/api/v1/members/{member.pk}/" if member else "/api/v1/members/"
 
 
 def test_member_reads_own_record(api_client, member):
@@ -20,7 +21,7 @@ def test_member_reads_own_record(api_client, member):
     body = response.json()
     assert body["member_number"] == member.member_number
     assert body["email"] == member.user.email
-    assert body["points_balance"] == 0
+    assert body["points_balance"] == settings.FIDELIO_WELCOME_BONUS
     assert set(body) >= {"referral_code", "tier", "next_tier", "created_at"}
 
 

@@ -1,0 +1,337 @@
+"""Points-engine endpoints: members with their points, purchases, returns, the ledger.
+
+Integration endpoints take a token (IsIntegration); /me/ endpoints take a customer session (IsMember)
+and only ever read the requesting member.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import Conflict, DomainError, NotFound
+from loyalty import selectors
+from loyalty.batch import purchases_record_batch
+from loyalty.models import LedgerEntry, Purchase, Return
+from loyalty.serializers import PurchaseInSerializer
+from loyalty.services import ItemIn, PurchaseIn, purchase_record, purchase_return
+from members.api import MeUpdateSerializer, TierSerializer
+from members.models import Member
+from members.permissions import IsIntegration, IsMember
+from members.services import member_create, member_profile_update, referral_apply
+
+# ------------------------------------------------------------------------------------------- serializers
+
+
+class TierProgressSerializer(serializers.Serializer):
+    basis = serializers.ChoiceField(choices=["points", "spend"])
+    window_months = serializers.IntegerField()
+    qualifying = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    next_tier = serializers.CharField(allow_null=True)
+    threshold = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    needed = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    period_end = serializers.DateTimeField(allow_null=True)
+
+
+class ExpiringSerializer(serializers.Serializer):
+    points = serializers.IntegerField()
+    until = serializers.DateTimeField()
+    first_expiry = serializers.DateTimeField(allow_null=True)
+
+
+class MemberSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    member_number = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    tier = TierSerializer(allow_null=True)
+    points_balance = serializers.IntegerField()
+    pending_points = serializers.IntegerField()
+    lifetime_points = serializers.IntegerField()
+    referral_code = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MemberDetailSerializer(MemberSummarySerializer):
+    birthday = serializers.DateField(allow_null=True)
+    tier_progress = serializers.SerializerMethodField()
+    expiring_soon = serializers.SerializerMethodField()
+
+    @extend_schema_field(TierProgressSerializer)
+    def get_tier_progress(self, member) -> dict:
+        return TierProgressSerializer(selectors.tier_progress_get(member=member)).data
+
+    @extend_schema_field(ExpiringSerializer)
+    def get_expiring_soon(self, member) -> dict:
+        return ExpiringSerializer(selectors.points_expiring_get(member_id=member.pk)).data
+
+
+class MeSerializer(MemberDetailSerializer):
+    display_name = serializers.CharField()
+    marketing_consent = serializers.BooleanField()
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+    referral_code = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    order_id = serializers.CharField(source="purchase.order_id", default=None)
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "created_at", "kind", "points", "balance_after", "description", "reference", "order_id",
+                  "shortfall"]
+
+
+class PurchaseOutSerializer(serializers.ModelSerializer):
+    points = serializers.IntegerField(source="points_earned")
+
+    class Meta:
+        model = Purchase
+        fields = ["id", "order_id", "source", "member", "amount", "currency", "occurred_at", "points", "status",
+                  "points_pending", "confirm_after", "confirmed_at"]
+
+
+class ReturnInSerializer(serializers.Serializer):
+    return_id = serializers.CharField(max_length=100)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    source = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,40}$", required=False)
+
+
+class ReturnOutSerializer(serializers.ModelSerializer):
+    order_id = serializers.CharField(source="purchase.order_id")
+
+    class Meta:
+        model = Return
+        fields = ["id", "return_id", "order_id", "amount", "points_reversed", "shortfall", "created_at"]
+
+
+class BatchResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    result = serializers.ChoiceField(choices=["created", "replayed", "error"])
+    id = serializers.IntegerField(required=False)
+    order_id = serializers.CharField(required=False)
+    source = serializers.CharField(required=False)
+    points = serializers.IntegerField(required=False)
+    status = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+    field = serializers.CharField(required=False)
+
+
+class BatchOutSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class BatchInSerializer(serializers.Serializer):
+    purchases = serializers.ListField(child=serializers.DictField(), allow_empty=False,
+                                      max_length=settings.FIDELIO_BATCH_MAX_ITEMS)
+
+
+# -------------------------------------------------------------------------------------------------- helpers
+def member_for_purchase(attrs: dict) -> Member:
+    if attrs.get("member"):
+        member = Member.objects.filter(pk=attrs["member"]).first()
+        field = "member"
+    else:
+        member = Member.objects.filter(email__iexact=attrs["member_email"]).first()
+        field = "member_email"
+    if member is None:
+        raise DomainError("No such member.", field=field, code="unknown_member")
+    return member
+
+
+def purchase_in(attrs: dict, member: Member) -> PurchaseIn:
+    return PurchaseIn(
+        member_id=member.pk, order_id=attrs["order_id"], amount=attrs["amount"], occurred_at=attrs["occurred_at"],
+        currency=attrs.get("currency", ""), source=attrs.get("source", ""),
+        items=tuple(ItemIn(**item) for item in attrs.get("items", [])),
+    )
+
+
+def _member_qs():
+    return Member.objects.select_related("tier")
+
+
+def member_get(member_id: int) -> Member:
+    member = _member_qs().filter(pk=member_id).first()
+    if member is None:
+        raise NotFound("No member with this id.", code="member_not_found")
+    return member
+
+
+# -------------------------------------------------------------------------------------------- members (int.)
+class MemberListCreateApi(ListAPIView):
+    """Find members (by `email` or `external_id`) or enrol one."""
+
+    permission_classes = [IsIntegration]
+    serializer_class = MemberSummarySerializer
+
+    def get_queryset(self):
+        qs = _member_qs().order_by("id")
+        params = self.request.query_params
+        if params.get("email"):
+            qs = qs.filter(email__iexact=params["email"].strip())
+        if params.get("external_id"):
+            qs = qs.filter(external_id=params["external_id"].strip())
+        return qs
+
+    @extend_schema(parameters=[OpenApiParameter("email", str), OpenApiParameter("external_id", str)],
+                   tags=["integration"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberDetailSerializer}, tags=["integration"])
+    def post(self, request):
+        data = MemberCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        email = v["email"].lower()
+        clash = Member.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+        if clash is None and v["external_id"]:
+            clash = Member.objects.filter(external_id=v["external_id"]).values_list("pk", flat=True).first()
+        if clash is not None:
+            return Response({"code": "member_exists", "detail": "A member with this e-mail or external id exists.",
+                             "field": "email", "id": clash}, status=status.HTTP_409_CONFLICT)
+        with transaction.atomic():
+            member = member_create(
+                email=email, first_name=v["first_name"], last_name=v["last_name"], birthday=v["birth_date"],
+                external_id=v["external_id"] or None, referral_code=v["referral_code"] or None, via="api",
+            )
+        return Response(MemberDetailSerializer(member_get(member.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(APIView):
+    permission_classes = [IsIntegration]
+
+    @extend_schema(responses=MemberDetailSerializer, tags=["integration"])
+    def get(self, request, member_id: int):
+        return Response(MemberDetailSerializer(member_get(member_id)).data)
+
+
+class MemberLedgerApi(ListAPIView):
+    """A member's ledger, newest first."""
+
+    permission_classes = [IsIntegration]
+    serializer_class = LedgerEntrySerializer
+
+    def get_queryset(self):
+        return selectors.ledger_list(member=member_get(self.kwargs["member_id"])).select_related("purchase")
+
+    @extend_schema(tags=["integration"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------ purchases
+class PurchaseCreateApi(APIView):
+    permission_classes = [IsIntegration]
+
+    @extend_schema(request=PurchaseInSerializer, responses={201: PurchaseOutSerializer, 200: PurchaseOutSerializer},
+                   tags=["integration"])
+    def post(self, request):
+        data = PurchaseInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = member_for_purchase(data.validated_data)
+        purchase, created = purchase_record(data=purchase_in(data.validated_data, member))
+        return Response(PurchaseOutSerializer(purchase).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class PurchaseBatchApi(APIView):
+    """Up to 500 purchases at once (POS catching up). One result per item; a bad item rejects only itself."""
+
+    permission_classes = [IsIntegration]
+
+    @extend_schema(request=BatchInSerializer, responses=BatchOutSerializer, tags=["integration"])
+    def post(self, request):
+        data = BatchInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = purchases_record_batch(items=data.validated_data["purchases"])
+        counts = {"created": 0, "replayed": 0, "error": 0}
+        for r in results:
+            counts[r["result"]] += 1
+        return Response({"results": results, "counts": counts}, status=status.HTTP_200_OK)
+
+
+class ReturnCreateApi(APIView):
+    permission_classes = [IsIntegration]
+
+    @extend_schema(request=ReturnInSerializer, responses={201: ReturnOutSerializer, 200: ReturnOutSerializer},
+                   tags=["integration"])
+    def post(self, request, order_id: str):
+        data = ReturnInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        record, created = purchase_return(order_id=order_id, return_id=v["return_id"], amount=v["amount"],
+                                          source=v.get("source", ""))
+        body = ReturnOutSerializer(record).data
+        body["balance"] = Member.objects.filter(purchases=record.purchase_id).values_list(
+            "points_balance", flat=True).first()
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+# ------------------------------------------------------------------------------------------------ customers
+class MeApi(APIView):
+    """The logged-in member with points, tier progress and what expires soon (session authentication)."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(responses=MeSerializer, tags=["me"])
+    def get(self, request):
+        return Response(MeSerializer(member_get(request.member.pk)).data)
+
+    @extend_schema(request=MeUpdateSerializer, responses=MeSerializer, tags=["me"])
+    def patch(self, request):
+        data = MeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member_profile_update(member=request.member, **data.validated_data)
+        return Response(MeSerializer(member_get(request.member.pk)).data)
+
+
+class MeLedgerApi(ListAPIView):
+    permission_classes = [IsMember]
+    serializer_class = LedgerEntrySerializer
+
+    def get_queryset(self):
+        return selectors.ledger_list(member=self.request.member).select_related("purchase")
+
+    @extend_schema(tags=["me"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ReferralInSerializer(serializers.Serializer):
+    referral_code = serializers.CharField(max_length=16)
+
+
+class MeReferralApi(APIView):
+    """Enter a friend's referral code after signing up (once)."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(request=ReferralInSerializer, responses=MeSerializer, tags=["me"])
+    def post(self, request):
+        data = ReferralInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if Purchase.objects.filter(member=request.member, confirmed_at__isnull=False).exists():
+            raise Conflict("Referral codes can be entered only before your first confirmed purchase.",
+                           field="referral_code", code="referral_too_late")
+        referral_apply(member=request.member, code=data.validated_data["referral_code"])
+        return Response(MeSerializer(member_get(request.member.pk)).data)

@@ -1,0 +1,225 @@
+"""Many purchases at once, set-based: the same rules and idempotency as `purchase_record`, in a handful of
+queries per batch instead of a handful per purchase.
+
+Queries for a batch of N purchases, whatever N: members by id and by e-mail (2), existing orders (1),
+member locks (1), the purchase INSERT … ON CONFLICT DO NOTHING RETURNING (1), items (1), pending points (1),
+tier figures (2). Back-dated purchases that confirm at once add the ledger's bulk credit (≈6). Referral
+rewards and tier upgrades, which are rare, go through the one-at-a-time services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from config.api import _first_message
+from config.exceptions import DomainError
+from loyalty import ledger
+from loyalty.models import LedgerEntry, Purchase, PurchaseItem
+from loyalty.rules import Line, earning_rules_active, points_for_purchase
+from loyalty.selectors import qualifying_figures_many
+from loyalty.serializers import PurchaseInSerializer
+from loyalty.services import ItemIn, PurchaseIn, _referral_reward, purchase_validate
+from members.models import Member, Tier
+from members.services import tier_for_figures, tier_upgrade_if_qualified
+
+_INSERT = """
+INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status, awards_points,
+    points_earned, points_pending, points_reversed, returned_amount, confirm_after, confirmed_at,
+    earn_breakdown, request_hash, created_at)
+SELECT m, s, o, a, c, t, st, ap, pe, pp, 0, 0, ca, cd, eb, rh, %s
+FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::numeric[], %s::varchar[], %s::timestamptz[],
+            %s::varchar[], %s::bool[], %s::int[], %s::int[], %s::timestamptz[], %s::timestamptz[], %s::text[],
+            %s::varchar[]) AS u(m, s, o, a, c, t, st, ap, pe, pp, ca, cd, eb, rh)
+ON CONFLICT (source, order_id) DO NOTHING
+RETURNING id, source, order_id
+"""
+
+
+def _error(index: int, code: str, detail: str, field: str | None = None) -> dict:
+    out = {"index": index, "result": "error", "code": code, "detail": detail}
+    if field:
+        out["field"] = field
+    return out
+
+
+def _ok(index: int, result: str, purchase_id: int, data: PurchaseIn, points: int, status: str) -> dict:
+    return {"index": index, "result": result, "id": purchase_id, "order_id": data.order_id, "source": data.source,
+            "points": points, "status": status}
+
+
+def purchases_record_batch(*, items: list[dict], awards_points: bool = True, now: datetime | None = None,
+                           validated: list[tuple[int, dict]] | None = None) -> list[dict]:
+    """Record purchases; one result per item (created / replayed / error with code). Bad items reject only
+    themselves. `validated` lets the CSV import pass rows it has already parsed (index, attrs)."""
+    now = now or timezone.now()
+    results: list[dict | None] = [None] * len(items)
+
+    # 1. Shape of each item (no database).
+    if validated is None:
+        validated = []
+        for i, raw in enumerate(items):
+            if not isinstance(raw, dict):
+                results[i] = _error(i, "invalid", "Each purchase must be a JSON object.")
+                continue
+            s = PurchaseInSerializer(data=raw)
+            if s.is_valid():
+                validated.append((i, s.validated_data))
+            else:
+                field, message = _first_message(s.errors)
+                results[i] = _error(i, "invalid", message, field)
+
+    # 2. Members, by id and by e-mail: two queries.
+    ids = {a["member"] for _, a in validated if a.get("member")}
+    emails = {a["member_email"].lower() for _, a in validated if not a.get("member") and a.get("member_email")}
+    by_id = {m.pk: m for m in Member.objects.filter(pk__in=ids).select_related("tier")} if ids else {}
+    by_email = (
+        {m.email: m for m in Member.objects.filter(email__in=emails).select_related("tier")} if emails else {}
+    )
+
+    # 3. Normalise and check each against the program; collapse duplicates inside the batch.
+    rules = earning_rules_active()
+    candidates: dict[tuple[str, str], tuple[int, PurchaseIn, str, Member]] = {}
+    echoes: list[tuple[int, PurchaseIn, str]] = []
+    for i, a in validated:
+        member = by_id.get(a["member"]) if a.get("member") else by_email.get(a["member_email"].lower())
+        if member is None:
+            results[i] = _error(i, "unknown_member", "No such member.",
+                                "member" if a.get("member") else "member_email")
+            continue
+        data = PurchaseIn(
+            member_id=member.pk, order_id=a["order_id"], amount=a["amount"], occurred_at=a["occurred_at"],
+            currency=a.get("currency", ""), source=a.get("source", ""),
+            items=tuple(ItemIn(**item) for item in a.get("items", [])),
+        ).normalised()
+        try:
+            purchase_validate(data, now=now)
+        except DomainError as exc:
+            results[i] = _error(i, exc.code, exc.detail, exc.field)
+            continue
+        key = (data.source, data.order_id)
+        if key in candidates:
+            echoes.append((i, data, data.request_hash()))
+        else:
+            candidates[key] = (i, data, data.request_hash(), member)
+
+    # 4. Orders already recorded: one query.
+    existing: dict[tuple[str, str], Purchase] = {}
+    if candidates:
+        order_ids = {k[1] for k in candidates}
+        sources = {k[0] for k in candidates}
+        for p in Purchase.objects.filter(order_id__in=order_ids, source__in=sources):
+            existing[(p.source, p.order_id)] = p
+    fresh = []
+    for key, (i, data, digest, member) in candidates.items():
+        if key in existing:
+            results[i] = _replay_result(i, existing[key], data, digest)
+        else:
+            fresh.append((i, data, digest, member))
+
+    if fresh:
+        _insert_fresh(fresh, results, rules=rules, awards_points=awards_points, now=now)
+
+    # 5. Duplicates inside the batch answer like a second post of the same order.
+    for i, data, digest in echoes:
+        first = Purchase.objects.filter(source=data.source, order_id=data.order_id).first()
+        results[i] = (_replay_result(i, first, data, digest) if first is not None
+                      else _error(i, "order_conflict", "The first copy of this order in the batch failed.",
+                                  "order_id"))
+    return results  # type: ignore[return-value]
+
+
+def _replay_result(i: int, purchase: Purchase, data: PurchaseIn, digest: str) -> dict:
+    if purchase.request_hash != digest:
+        return _error(i, "order_conflict", f"Order {data.order_id!r} was already posted with different details.",
+                      "order_id")
+    return _ok(i, "replayed", purchase.pk, data, purchase.points_earned, purchase.status)
+
+
+@transaction.atomic
+def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) -> None:
+    window = timedelta(days=settings.FIDELIO_RETURN_WINDOW_DAYS)
+    member_ids = sorted({m.pk for _, _, _, m in fresh})
+    # Lock the members in id order (the same order every writer uses) for the whole batch.
+    tiers = {
+        pk: (rank, multiplier, name)
+        for pk, rank, multiplier, name in Member.objects.select_for_update(of=("self",))
+        .filter(pk__in=member_ids).order_by("pk").values_list("pk", "tier__rank", "tier__earn_multiplier",
+                                                               "tier__name")
+    }
+    rows = []
+    for i, data, digest, member in fresh:
+        if awards_points:
+            _, multiplier, name = tiers[member.pk]
+            points, breakdown = points_for_purchase(
+                amount=data.amount, occurred_at=data.occurred_at, rules=rules,
+                tier_multiplier=multiplier or Decimal("1"), tier_name=name or "",
+                items=[Line(it.sku, it.category, it.quantity, it.unit_price) for it in data.items],
+            )
+        else:
+            points, breakdown = 0, "history import: no points"
+        confirm_after = data.occurred_at + window
+        at_once = confirm_after <= now
+        rows.append((i, data, digest, member, points, breakdown, confirm_after, at_once))
+
+    cols = list(zip(*[
+        (m.pk, d.source, d.order_id, d.amount, d.currency, d.occurred_at,
+         Purchase.Status.CONFIRMED if once else Purchase.Status.PENDING, awards_points, pts,
+         0 if once else pts, ca, now if once else None, bd, dg)
+        for _, d, dg, m, pts, bd, ca, once in rows
+    ], strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, [now, *[list(c) for c in cols]])
+        inserted = {(s, o): pk for pk, s, o in cursor.fetchall()}
+
+    items, pending, credits, confirmed_members = [], {}, [], set()
+    for i, data, digest, member, points, breakdown, _confirm_after, at_once in rows:
+        pk = inserted.get((data.source, data.order_id))
+        if pk is None:  # a concurrent request recorded this order first
+            raced = Purchase.objects.get(source=data.source, order_id=data.order_id)
+            results[i] = _replay_result(i, raced, data, digest)
+            continue
+        items.extend(
+            PurchaseItem(purchase_id=pk, sku=it.sku, name=it.name, category=it.category, quantity=it.quantity,
+                         unit_price=it.unit_price) for it in data.items
+        )
+        if at_once:
+            confirmed_members.add(member.pk)
+            if points:
+                credits.append(ledger.Credit(
+                    member_id=member.pk, points=points, kind=LedgerEntry.Kind.EARN, purchase_id=pk,
+                    description=f"Order {data.order_id}: {breakdown}",
+                    reference=f"purchase:{data.source}:{data.order_id}", idempotency_key=f"earn:purchase:{pk}",
+                    expires_at=ledger.lot_expiry(earned_at=data.occurred_at),
+                ))
+        elif points:
+            pending[member.pk] = pending.get(member.pk, 0) + points
+        status = Purchase.Status.CONFIRMED if at_once else Purchase.Status.PENDING
+        results[i] = _ok(i, "created", pk, data, points, status)
+    if items:
+        PurchaseItem.objects.bulk_create(items, batch_size=2000)
+    ledger.points_pending_change_many(deltas=pending)
+    ledger.points_credit_many(credits=credits, now=now)
+
+    # Referral rewards: only members with a referrer not yet rewarded (rare), one at a time.
+    if confirmed_members:
+        for member in Member.objects.filter(pk__in=confirmed_members, referred_by__isnull=False,
+                                            referral_rewarded_at__isnull=True):
+            first = Purchase.objects.filter(member=member, confirmed_at__isnull=False).first()
+            if first is not None:
+                _referral_reward(member, purchase=first, now=now)
+
+    # Tiers: one aggregate for all members; upgrades (rare) one at a time.
+    if awards_points:
+        figures = qualifying_figures_many(member_ids=member_ids, now=now)
+        ranked = list(Tier.objects.order_by("-rank"))
+        for pk in member_ids:
+            best = tier_for_figures(figures=figures[pk], basis=settings.FIDELIO_TIER_BASIS, tiers=ranked)
+            current_rank = tiers[pk][0] or 0
+            if best is not None and best.rank > current_rank:
+                tier_upgrade_if_qualified(member=Member(pk=pk), figures=figures[pk],
+                                          basis=settings.FIDELIO_TIER_BASIS, now=now)

@@ -1,0 +1,31 @@
+from config.exceptions import Conflict, DomainError, NotFound
+
+
+class InsufficientPoints(Conflict):
+    code = "insufficient_points"
+    default_detail = "The member does not have enough points."
+
+
+class OrderConflict(Conflict):
+    code = "order_conflict"
+    default_detail = "This order id was already posted with different details."
+
+
+class ReturnConflict(Conflict):
+    code = "return_conflict"
+    default_detail = "This return id was already posted with different details."
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    default_detail = "This idempotency key was already used for a different operation."
+
+
+class PurchaseNotFound(NotFound):
+    code = "purchase_not_found"
+    default_detail = "No purchase with this order id."
+
+
+class ReturnExceedsPurchase(DomainError):
+    code = "return_exceeds_purchase"
+    default_detail = "The returns would exceed the purchase amount."

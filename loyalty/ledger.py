@@ -1,0 +1,290 @@
+"""The only code that moves points.
+
+Every function locks the member row (`SELECT … FOR UPDATE`), writes the ledger entry and the lots, and
+updates the member's denormalised counters in one transaction. Each write carries an idempotency key:
+calling again with the same key returns the entry already written and changes nothing.
+
+Invariants (checked by `manage.py check_ledger`):
+- member.points_balance == SUM(ledger.points) == SUM(open lots' remaining) >= 0
+- 0 <= lot.remaining <= lot.points
+- member.pending_points == SUM(purchase.points_pending) over unconfirmed purchases
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
+from loyalty.models import LedgerEntry, PointsLot, Purchase, Return
+from loyalty.periods import add_months
+from members.models import Member
+
+Kind = LedgerEntry.Kind
+_DEFAULT = object()
+
+
+def lot_expiry(*, earned_at: datetime) -> datetime | None:
+    months = settings.FIDELIO_POINTS_EXPIRY_MONTHS
+    return add_months(earned_at, months) if months > 0 else None
+
+
+def _lock(member: Member | int) -> Member:
+    pk = member if isinstance(member, int) else member.pk
+    return Member.objects.select_for_update().only(
+        "id", "points_balance", "pending_points", "lifetime_points"
+    ).get(pk=pk)
+
+
+def _replay(key: str, member_id: int, points_sign: int) -> LedgerEntry | None:
+    entry = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if entry is None:
+        return None
+    if entry.member_id != member_id or (entry.points and (entry.points > 0) != (points_sign > 0)):
+        raise IdempotencyConflict(f"Idempotency key {key!r} belongs to another ledger entry.")
+    return entry
+
+
+@transaction.atomic
+def points_credit(
+    *,
+    member: Member | int,
+    points: int,
+    kind: str,
+    description: str,
+    idempotency_key: str,
+    reference: str = "",
+    purchase: Purchase | None = None,
+    reverses: LedgerEntry | None = None,
+    author=None,
+    expires_at: datetime | object | None = _DEFAULT,
+    now: datetime | None = None,
+    counts_lifetime: bool = True,
+) -> LedgerEntry:
+    """Add spendable points as a new lot. `expires_at` defaults to the program's expiry policy from now."""
+    if not isinstance(points, int) or points <= 0:
+        raise ValueError("points_credit takes a positive whole number of points")
+    now = now or timezone.now()
+    locked = _lock(member)
+    if (entry := _replay(idempotency_key, locked.pk, +1)) is not None:
+        return entry
+    balance = locked.points_balance + points
+    entry = LedgerEntry.objects.create(
+        member_id=locked.pk, points=points, kind=kind, description=description[:500], reference=reference,
+        purchase=purchase, reverses=reverses, author=author, balance_after=balance,
+        idempotency_key=idempotency_key, created_at=now,
+    )
+    PointsLot.objects.create(
+        member_id=locked.pk, entry=entry, points=points, remaining=points, created_at=now,
+        expires_at=lot_expiry(earned_at=now) if expires_at is _DEFAULT else expires_at,
+    )
+    Member.objects.filter(pk=locked.pk).update(
+        points_balance=F("points_balance") + points,
+        lifetime_points=F("lifetime_points") + (points if counts_lifetime else 0),
+    )
+    return entry
+
+
+def _consume_lots(member_id: int, points: int, *, first_lot_entry: LedgerEntry | None = None) -> None:
+    """Take `points` from the member's open lots: a preferred lot first, then soonest-expiring, oldest."""
+    lots = list(
+        PointsLot.objects.select_for_update()
+        .filter(member_id=member_id, remaining__gt=0)
+        .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
+    )
+    if first_lot_entry is not None:
+        lots.sort(key=lambda lot: lot.entry_id != first_lot_entry.pk)  # stable: preferred lot to the front
+    changed = []
+    left = points
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        lot.remaining -= take
+        left -= take
+        changed.append(lot)
+    if left:
+        raise AssertionError(f"lots of member {member_id} hold {points - left} points, {points} needed")
+    PointsLot.objects.bulk_update(changed, ["remaining"])
+
+
+@transaction.atomic
+def points_debit(
+    *,
+    member: Member | int,
+    points: int,
+    kind: str,
+    description: str,
+    idempotency_key: str,
+    reference: str = "",
+    allow_partial: bool = False,
+    purchase: Purchase | None = None,
+    return_record: Return | None = None,
+    reverses: LedgerEntry | None = None,
+    prefer_lot_of: LedgerEntry | None = None,
+    author=None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Take points away, oldest lots first. Refuses with InsufficientPoints unless `allow_partial`, in which
+    case it takes what the balance holds and records the rest as the entry's shortfall."""
+    if not isinstance(points, int) or points <= 0:
+        raise ValueError("points_debit takes a positive whole number of points")
+    now = now or timezone.now()
+    locked = _lock(member)
+    if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
+        return entry
+    if locked.points_balance < points and not allow_partial:
+        raise InsufficientPoints(
+            f"The member has {locked.points_balance} points; {points} are needed.", field="points"
+        )
+    take = min(points, locked.points_balance)
+    if take:
+        _consume_lots(locked.pk, take, first_lot_entry=prefer_lot_of)
+        Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") - take)
+    return LedgerEntry.objects.create(
+        member_id=locked.pk, points=-take, kind=kind, description=description[:500], reference=reference,
+        purchase=purchase, return_record=return_record, reverses=reverses, author=author,
+        shortfall=points - take, balance_after=locked.points_balance - take,
+        idempotency_key=idempotency_key, created_at=now,
+    )
+
+
+@transaction.atomic
+def points_reverse(
+    *, entry: LedgerEntry, description: str, idempotency_key: str, author=None, now: datetime | None = None
+) -> LedgerEntry:
+    """Undo an entry with a new `reversal` entry that references it.
+
+    A credit is taken back from its own lot first (never below a zero balance; any shortfall is recorded);
+    a debit is given back as a new lot under the program's expiry policy.
+    """
+    if entry.points > 0:
+        return points_debit(
+            member=entry.member_id, points=entry.points, kind=Kind.REVERSAL, description=description,
+            idempotency_key=idempotency_key, reference=entry.reference, allow_partial=True, reverses=entry,
+            prefer_lot_of=entry, author=author, now=now,
+        )
+    if entry.points < 0:
+        return points_credit(
+            member=entry.member_id, points=-entry.points, kind=Kind.REVERSAL, description=description,
+            idempotency_key=idempotency_key, reference=entry.reference, reverses=entry, author=author, now=now,
+            counts_lifetime=False,
+        )
+    raise ValueError("a zero-point entry has nothing to reverse")
+
+
+@transaction.atomic
+def points_expire_lot(*, lot_id: int, now: datetime) -> LedgerEntry | None:
+    """Expire what is left of one lot if it is due. Safe to repeat (one entry per lot)."""
+    member_id = PointsLot.objects.filter(pk=lot_id).values_list("member_id", flat=True).first()
+    if member_id is None:
+        return None
+    locked = _lock(member_id)
+    lot = PointsLot.objects.select_for_update().get(pk=lot_id)
+    key = f"expire:lot:{lot.pk}"
+    if lot.remaining == 0 or lot.expires_at is None or lot.expires_at > now:
+        return LedgerEntry.objects.filter(idempotency_key=key).first()
+    points = lot.remaining
+    PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
+    Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") - points)
+    return LedgerEntry.objects.create(
+        member_id=locked.pk, points=-points, kind=Kind.EXPIRE, reference=f"lot:{lot.pk}",
+        description=f"{points} points from {lot.created_at:%Y-%m-%d} expired on {lot.expires_at:%Y-%m-%d}",
+        balance_after=locked.points_balance - points, idempotency_key=key, created_at=now,
+    )
+
+
+def points_pending_change(*, member: Member | int, delta: int) -> None:
+    """Add (or, negative, remove) pending points: promised by a purchase inside its return window.
+
+    Pending points are not spendable and not in the ledger; they become an `earn` entry on confirmation.
+    The caller holds the purchase row; this locks the member.
+    """
+    if delta == 0:
+        return
+    locked = _lock(member)
+    if locked.pending_points + delta < 0:
+        raise AssertionError("pending points would go negative")
+    Member.objects.filter(pk=locked.pk).update(pending_points=F("pending_points") + delta)
+
+
+# ------------------------------------------------------------------------------------------- set-based
+def points_pending_change_many(*, deltas: dict[int, int]) -> None:
+    """Pending-point changes for many members in one UPDATE (members locked in id order first)."""
+    deltas = {pk: d for pk, d in deltas.items() if d}
+    if not deltas:
+        return
+    list(Member.objects.select_for_update().filter(pk__in=deltas).order_by("pk").values_list("pk", flat=True))
+    _update_members_from_values("pending_points", deltas)
+
+
+def _update_members_from_values(column: str, deltas: dict[int, int]) -> None:
+    from django.db import connection
+
+    values = ", ".join(["(%s, %s)"] * len(deltas))
+    params = [x for pair in deltas.items() for x in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE members_member AS m SET {column} = m.{column} + v.delta "  # noqa: S608 - column is ours
+            f"FROM (VALUES {values}) AS v(id, delta) WHERE m.id = v.id",
+            params,
+        )
+
+
+@dataclass(frozen=True)
+class Credit:
+    member_id: int
+    points: int
+    kind: str
+    description: str
+    idempotency_key: str
+    reference: str = ""
+    purchase_id: int | None = None
+    expires_at: datetime | None = None
+
+
+@transaction.atomic
+def points_credit_many(*, credits: list[Credit], now: datetime) -> list[LedgerEntry]:
+    """Many credits in a handful of queries: lock the members, skip keys already used, insert entries and
+    lots in bulk, and raise balances with one UPDATE. Each credit's `expires_at` is used as given."""
+    credits = [c for c in credits if c.points > 0]
+    if not credits:
+        return []
+    member_ids = sorted({c.member_id for c in credits})
+    balances = dict(
+        Member.objects.select_for_update().filter(pk__in=member_ids).order_by("pk")
+        .values_list("pk", "points_balance")
+    )
+    used = set(
+        LedgerEntry.objects.filter(idempotency_key__in=[c.idempotency_key for c in credits])
+        .values_list("idempotency_key", flat=True)
+    )
+    entries, kept, deltas = [], [], {}
+    for c in credits:
+        if c.idempotency_key in used:
+            continue
+        used.add(c.idempotency_key)
+        kept.append(c)
+        balances[c.member_id] += c.points
+        deltas[c.member_id] = deltas.get(c.member_id, 0) + c.points
+        entries.append(LedgerEntry(
+            member_id=c.member_id, points=c.points, kind=c.kind, description=c.description[:500],
+            reference=c.reference, purchase_id=c.purchase_id, balance_after=balances[c.member_id],
+            idempotency_key=c.idempotency_key, created_at=now,
+        ))
+    if not entries:
+        return []
+    LedgerEntry.objects.bulk_create(entries)
+    PointsLot.objects.bulk_create(
+        PointsLot(member_id=e.member_id, entry=e, points=e.points, remaining=e.points, expires_at=c.expires_at,
+                  created_at=now)
+        for e, c in zip(entries, kept, strict=True)
+    )
+    _update_members_from_values("points_balance", deltas)
+    _update_members_from_values("lifetime_points", deltas)
+    return entries

@@ -1,0 +1,142 @@
+"""Points-engine read queries. Each is a constant number of indexed queries, whatever the history length."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import F, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from loyalty.models import LedgerEntry, PointsLot, Purchase
+from members.models import Member, Tier
+from members.periods import add_months
+from members.services import tier_windows
+
+
+def points_balance_get(*, member: Member) -> int:
+    return Member.objects.filter(pk=member.pk).values_list("points_balance", flat=True).get()
+
+
+def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[int, object]:
+    """Points earned (or money spent, by FIDELIO_TIER_BASIS) per tier window, in ONE aggregate query.
+
+    Counts purchases inside the window, pending ones included, net of returns — never the balance.
+    """
+    now = now or timezone.now()
+    if settings.FIDELIO_TIER_BASIS == "points":
+        value, zero = F("points_earned") - F("points_reversed"), 0
+    else:
+        value, zero = F("amount") - F("returned_amount"), Decimal("0")
+    windows = tier_windows()
+    aggregates = {
+        f"m{months}": Coalesce(Sum(value, filter=Q(occurred_at__gt=add_months(now, -months))), zero)
+        for months in windows
+    }
+    row = Purchase.objects.filter(member_id=member_id, occurred_at__lte=now).aggregate(**aggregates)
+    return {months: row[f"m{months}"] for months in windows}
+
+
+def qualifying_figures_many(*, member_ids: list[int], now: datetime | None = None) -> dict[int, dict[int, object]]:
+    """qualifying_figures for many members in one GROUP BY query."""
+    now = now or timezone.now()
+    if settings.FIDELIO_TIER_BASIS == "points":
+        value, zero = F("points_earned") - F("points_reversed"), 0
+    else:
+        value, zero = F("amount") - F("returned_amount"), Decimal("0")
+    windows = tier_windows()
+    aggregates = {
+        f"m{months}": Coalesce(Sum(value, filter=Q(occurred_at__gt=add_months(now, -months))), zero)
+        for months in windows
+    }
+    rows = (
+        Purchase.objects.filter(member_id__in=member_ids, occurred_at__lte=now)
+        .values("member_id").annotate(**aggregates).order_by()
+    )
+    out = {pk: dict.fromkeys(windows, zero) for pk in member_ids}
+    for row in rows:
+        out[row["member_id"]] = {months: row[f"m{months}"] for months in windows}
+    return out
+
+
+def points_expiring_get(*, member_id: int, now: datetime | None = None, days: int | None = None) -> dict:
+    now = now or timezone.now()
+    horizon = now + timedelta(days=days if days is not None else settings.FIDELIO_EXPIRY_NOTICE_DAYS)
+    row = PointsLot.objects.filter(
+        member_id=member_id, remaining__gt=0, expires_at__gt=now, expires_at__lte=horizon
+    ).aggregate(points=Coalesce(Sum("remaining"), 0), first_expiry=Min("expires_at"))
+    return {"points": row["points"], "until": horizon, "first_expiry": row["first_expiry"]}
+
+
+def tier_progress_get(*, member: Member, now: datetime | None = None) -> dict:
+    """Where the member stands: current tier, next tier and what is still needed to reach it."""
+    basis = settings.FIDELIO_TIER_BASIS
+    figures = qualifying_figures(member_id=member.pk, now=now)
+    current_rank = member.tier.rank if member.tier_id else 0
+    nxt = Tier.objects.filter(rank__gt=current_rank).order_by("rank").first()
+    result = {"basis": basis, "next_tier": None, "qualifying": None, "threshold": None, "needed": None,
+              "period_end": member.tier_period_end}
+    window = (nxt or member.tier).qualification_months if (nxt or member.tier) else 12
+    result["qualifying"] = figures.get(window, 0)
+    result["window_months"] = window
+    if nxt is not None:
+        threshold = nxt.threshold_points if basis == "points" else nxt.threshold_spend
+        result.update(next_tier=nxt.name, threshold=threshold, needed=max(threshold - result["qualifying"], 0))
+    return result
+
+
+def ledger_list(*, member: Member) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(member=member).order_by("-created_at", "-id")
+
+
+def purchase_get(*, source: str, order_id: str) -> Purchase | None:
+    return Purchase.objects.filter(source=source, order_id=order_id).first()
+
+
+_MISMATCH_SQL = """
+SELECT m.id, m.member_number, m.points_balance, COALESCE(l.total, 0), COALESCE(lt.total, 0),
+       m.pending_points, COALESCE(p.total, 0)
+FROM members_member m
+LEFT JOIN (SELECT member_id, SUM(points) AS total FROM loyalty_ledgerentry GROUP BY member_id) l
+       ON l.member_id = m.id
+LEFT JOIN (SELECT member_id, SUM(remaining) AS total FROM loyalty_pointslot GROUP BY member_id) lt
+       ON lt.member_id = m.id
+LEFT JOIN (SELECT member_id, SUM(points_pending) AS total FROM loyalty_purchase
+           WHERE confirmed_at IS NULL GROUP BY member_id) p
+       ON p.member_id = m.id
+WHERE m.points_balance <> COALESCE(l.total, 0)
+   OR m.points_balance <> COALESCE(lt.total, 0)
+   OR m.pending_points <> COALESCE(p.total, 0)
+   OR m.points_balance < 0
+ORDER BY m.id
+"""
+
+_LOT_SQL = """
+SELECT lot.id, lot.member_id, lot.points, lot.remaining, e.points, e.member_id
+FROM loyalty_pointslot lot JOIN loyalty_ledgerentry e ON e.id = lot.entry_id
+WHERE lot.points <> e.points OR lot.member_id <> e.member_id OR lot.remaining < 0 OR lot.remaining > lot.points
+ORDER BY lot.id
+"""
+
+
+def ledger_mismatches() -> dict[str, list]:
+    """Every member whose balance differs from the ledger sum or the open lots, or whose pending points
+    differ from their unconfirmed purchases; and every lot inconsistent with its entry. Set-based SQL."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_MISMATCH_SQL)
+        members = [
+            {"member_id": r[0], "member_number": r[1], "balance": r[2], "ledger_sum": r[3], "lots_remaining": r[4],
+             "pending": r[5], "pending_from_purchases": r[6]}
+            for r in cursor.fetchall()
+        ]
+        cursor.execute(_LOT_SQL)
+        lots = [
+            {"lot_id": r[0], "member_id": r[1], "points": r[2], "remaining": r[3], "entry_points": r[4],
+             "entry_member_id": r[5]}
+            for r in cursor.fetchall()
+        ]
+    return {"members": members, "lots": lots}

@@ -1,0 +1,387 @@
+"""Points-engine write operations: purchases, returns, confirmation, expiry, tiers, referrals, adjustments.
+
+Every function here moves points only through `loyalty.ledger`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from config.exceptions import DomainError
+from loyalty import ledger
+from loyalty.exceptions import OrderConflict, PurchaseNotFound, ReturnConflict, ReturnExceedsPurchase
+from loyalty.models import LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
+from loyalty.rules import Line, points_for_purchase
+from loyalty.selectors import qualifying_figures
+from members.models import Member
+from members.services import referral_mark_rewarded, tier_period_close, tier_upgrade_if_qualified
+
+log = logging.getLogger(__name__)
+Kind = LedgerEntry.Kind
+CENT = Decimal("0.01")
+
+
+# ------------------------------------------------------------------------------------------------ input
+@dataclass(frozen=True)
+class ItemIn:
+    sku: str
+    unit_price: Decimal
+    quantity: int = 1
+    name: str = ""
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class PurchaseIn:
+    member_id: int
+    order_id: str
+    amount: Decimal
+    occurred_at: datetime
+    currency: str = ""
+    source: str = ""
+    items: tuple[ItemIn, ...] = field(default_factory=tuple)
+
+    def normalised(self) -> PurchaseIn:
+        return PurchaseIn(
+            member_id=self.member_id, order_id=self.order_id.strip(), amount=self.amount.quantize(CENT),
+            occurred_at=self.occurred_at, currency=(self.currency or settings.FIDELIO_CURRENCY).upper(),
+            source=self.source or settings.FIDELIO_DEFAULT_SOURCE, items=self.items,
+        )
+
+    def request_hash(self) -> str:
+        body = {
+            "member": self.member_id, "order_id": self.order_id, "amount": str(self.amount.quantize(CENT)),
+            "currency": self.currency, "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
+            "items": [[i.sku, i.name, i.category, i.quantity, str(i.unit_price.quantize(CENT))] for i in self.items],
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def purchase_validate(data: PurchaseIn, *, now: datetime) -> None:
+    """Rules a serializer cannot know: the program currency and the clock."""
+    if data.currency != settings.FIDELIO_CURRENCY:
+        raise DomainError(f"This program runs in {settings.FIDELIO_CURRENCY}; {data.currency} is not accepted.",
+                          field="currency", code="unsupported_currency")
+    if data.occurred_at > now + timedelta(seconds=settings.FIDELIO_MAX_FUTURE_SECONDS):
+        raise DomainError("occurred_at is in the future.", field="occurred_at", code="occurred_in_future")
+    if data.amount <= 0:
+        raise DomainError("The amount must be greater than zero.", field="amount", code="invalid_amount")
+
+
+# ---------------------------------------------------------------------------------------------- purchase
+@transaction.atomic
+def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: datetime | None = None
+                    ) -> tuple[Purchase, bool]:
+    """Record a purchase once per (source, order id). Returns (purchase, created).
+
+    The same order with the same details again returns the first result and writes nothing; with other
+    details it raises OrderConflict. Points are pending until the return window ends (confirmed at once
+    when the window is 0 or already over for a back-dated purchase).
+    """
+    now = now or timezone.now()
+    data = data.normalised()
+    purchase_validate(data, now=now)
+    digest = data.request_hash()
+    member = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=data.member_id)
+
+    existing = Purchase.objects.filter(source=data.source, order_id=data.order_id).first()
+    if existing is not None:
+        return _replayed(existing, digest), False
+
+    if awards_points:
+        tier = member.tier
+        points, breakdown = points_for_purchase(
+            amount=data.amount, occurred_at=data.occurred_at,
+            tier_multiplier=tier.earn_multiplier if tier else Decimal("1"), tier_name=tier.name if tier else "",
+            items=[Line(i.sku, i.category, i.quantity, i.unit_price) for i in data.items],
+        )
+    else:
+        points, breakdown = 0, "history import: no points"
+    confirm_after = data.occurred_at + timedelta(days=settings.FIDELIO_RETURN_WINDOW_DAYS)
+    try:
+        with transaction.atomic():
+            purchase = Purchase.objects.create(
+                member=member, source=data.source, order_id=data.order_id, amount=data.amount,
+                currency=data.currency, occurred_at=data.occurred_at, awards_points=awards_points,
+                points_earned=points, points_pending=points, confirm_after=confirm_after,
+                earn_breakdown=breakdown, request_hash=digest, created_at=now,
+            )
+    except IntegrityError:
+        # The same order id posted concurrently for another member: it is theirs now.
+        existing = Purchase.objects.get(source=data.source, order_id=data.order_id)
+        return _replayed(existing, digest), False
+    if data.items:
+        PurchaseItem.objects.bulk_create(
+            PurchaseItem(purchase=purchase, sku=i.sku, name=i.name, category=i.category, quantity=i.quantity,
+                         unit_price=i.unit_price)
+            for i in data.items
+        )
+    if confirm_after <= now:
+        _confirm(purchase, member=member, now=now, was_pending=False)
+    else:
+        ledger.points_pending_change(member=member, delta=points)
+    if points:
+        _tier_check(member, now=now)
+    return purchase, True
+
+
+def _replayed(existing: Purchase, digest: str) -> Purchase:
+    if existing.request_hash != digest:
+        raise OrderConflict(
+            f"Order {existing.order_id!r} was already posted with different details.", field="order_id"
+        )
+    return existing
+
+
+def _tier_check(member: Member, *, now: datetime) -> None:
+    figures = qualifying_figures(member_id=member.pk, now=now)
+    tier_upgrade_if_qualified(member=member, figures=figures, basis=settings.FIDELIO_TIER_BASIS, now=now)
+
+
+def _confirm(purchase: Purchase, *, member: Member, now: datetime, was_pending: bool = True) -> None:
+    """Turn the purchase's pending points into an `earn` entry and pay referral bonuses if it is the first."""
+    points = purchase.points_pending
+    if was_pending and points:
+        ledger.points_pending_change(member=member, delta=-points)
+    if points:
+        ledger.points_credit(
+            member=member, points=points, kind=Kind.EARN, purchase=purchase,
+            description=f"Order {purchase.order_id}: {purchase.earn_breakdown}",
+            reference=f"purchase:{purchase.source}:{purchase.order_id}",
+            idempotency_key=f"earn:purchase:{purchase.pk}",
+            expires_at=ledger.lot_expiry(earned_at=purchase.occurred_at), now=now,
+        )
+    status = purchase.status if purchase.status != Purchase.Status.PENDING else Purchase.Status.CONFIRMED
+    Purchase.objects.filter(pk=purchase.pk).update(points_pending=0, confirmed_at=now, status=status)
+    purchase.points_pending, purchase.confirmed_at, purchase.status = 0, now, status
+    if purchase.returned_amount < purchase.amount:
+        _referral_reward(member, purchase=purchase, now=now)
+
+
+def _referral_reward(member: Member, *, purchase: Purchase, now: datetime) -> None:
+    referrer_id = Member.objects.filter(pk=member.pk).values_list("referred_by_id", flat=True).first()
+    if referrer_id is None or not referral_mark_rewarded(member=member, now=now):
+        return
+    for who, points, key in (
+        (referrer_id, settings.FIDELIO_REFERRAL_BONUS_REFERRER, f"referral:{member.pk}:referrer"),
+        (member.pk, settings.FIDELIO_REFERRAL_BONUS_REFERRED, f"referral:{member.pk}:referred"),
+    ):
+        if points > 0:
+            ledger.points_credit(
+                member=who, points=points, kind=Kind.REFERRAL, idempotency_key=key, now=now,
+                reference=f"referral:{member.member_number}",
+                description="Referral bonus: "
+                + ("a friend you invited made their first purchase" if who == referrer_id
+                   else "welcome gift for joining through a friend"),
+            )
+
+
+@transaction.atomic
+def purchase_confirm(*, purchase_id: int, now: datetime) -> bool:
+    """Confirm one purchase whose return window is over. True if this call confirmed it."""
+    member_id = Purchase.objects.filter(pk=purchase_id).values_list("member_id", flat=True).first()
+    if member_id is None:
+        return False
+    member = Member.objects.select_for_update().get(pk=member_id)
+    purchase = Purchase.objects.select_for_update().get(pk=purchase_id)
+    if purchase.confirmed_at is not None or purchase.confirm_after > now:
+        return False
+    _confirm(purchase, member=member, now=now)
+    return True
+
+
+def purchases_confirm_due(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Confirm every purchase past its return window. Safe to re-run; each purchase in its own transaction."""
+    now = now or timezone.now()
+    done = 0
+    last_id = 0
+    while True:
+        ids = list(
+            Purchase.objects.filter(confirmed_at__isnull=True, confirm_after__lte=now, pk__gt=last_id)
+            .order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return done
+        for pk in ids:
+            done += purchase_confirm(purchase_id=pk, now=now)
+        last_id = ids[-1]
+
+
+# ------------------------------------------------------------------------------------------------ returns
+def _return_hash(purchase: Purchase, amount: Decimal) -> str:
+    return hashlib.sha256(f"{purchase.pk}|{amount.quantize(CENT)}".encode()).hexdigest()
+
+
+@transaction.atomic
+def purchase_return(*, order_id: str, return_id: str, amount: Decimal, source: str = "",
+                    now: datetime | None = None) -> tuple[Return, bool]:
+    """Take back points in proportion to the amount returned. Idempotent by (source, return id).
+
+    Inside the return window the pending points shrink; after it a `reversal` entry takes the points
+    back, never below a zero balance (the shortfall is recorded on the entry and the return).
+    """
+    now = now or timezone.now()
+    source = source or settings.FIDELIO_DEFAULT_SOURCE
+    amount = amount.quantize(CENT)
+    if amount <= 0:
+        raise DomainError("The amount must be greater than zero.", field="amount", code="invalid_amount")
+    ref = Purchase.objects.filter(source=source, order_id=order_id).values_list("pk", "member_id").first()
+    if ref is None:
+        raise PurchaseNotFound(f"No purchase with order id {order_id!r}.", field="order_id")
+    member = Member.objects.select_for_update().get(pk=ref[1])
+    purchase = Purchase.objects.select_for_update().get(pk=ref[0])
+    digest = _return_hash(purchase, amount)
+
+    existing = Return.objects.filter(source=source, return_id=return_id).first()
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise ReturnConflict(f"Return {return_id!r} was already posted with different details.",
+                                 field="return_id")
+        return existing, False
+    returned = purchase.returned_amount + amount
+    if returned > purchase.amount:
+        raise ReturnExceedsPurchase(
+            f"Returning {amount} would bring returns to {returned}, more than the purchase's {purchase.amount}.",
+            field="amount",
+        )
+    target = (
+        purchase.points_earned if returned == purchase.amount
+        else int((purchase.points_earned * returned / purchase.amount).to_integral_value(rounding=ROUND_DOWN))
+    )
+    delta = max(0, target - purchase.points_reversed)
+    record = Return.objects.create(purchase=purchase, source=source, return_id=return_id, amount=amount,
+                                   points_reversed=delta, request_hash=digest, created_at=now)
+    pending_taken = 0
+    if delta and purchase.confirmed_at is None:
+        pending_taken = min(delta, purchase.points_pending)
+        ledger.points_pending_change(member=member, delta=-pending_taken)
+    elif delta:
+        earn = LedgerEntry.objects.filter(idempotency_key=f"earn:purchase:{purchase.pk}").first()
+        entry = ledger.points_debit(
+            member=member, points=delta, kind=Kind.REVERSAL, allow_partial=True, purchase=purchase,
+            return_record=record, reverses=earn, prefer_lot_of=earn, now=now,
+            reference=f"return:{source}:{return_id}", idempotency_key=f"reversal:return:{record.pk}",
+            description=f"Return {return_id} of order {order_id}: {amount} {purchase.currency} → -{delta} points",
+        )
+        if entry.shortfall:
+            Return.objects.filter(pk=record.pk).update(shortfall=entry.shortfall)
+            record.shortfall = entry.shortfall
+    status = Purchase.Status.RETURNED if returned == purchase.amount else Purchase.Status.PARTLY_RETURNED
+    Purchase.objects.filter(pk=purchase.pk).update(
+        returned_amount=returned, points_reversed=purchase.points_reversed + delta,
+        points_pending=purchase.points_pending - pending_taken, status=status,
+    )
+    return record, True
+
+
+# ------------------------------------------------------------------------------------------------ expiry
+def lots_expire_due(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Write an `expire` entry for every lot past its date. Re-runs add nothing (one entry per lot)."""
+    now = now or timezone.now()
+    count = 0
+    last_id = 0
+    while True:
+        ids = list(
+            PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now, pk__gt=last_id)
+            .order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return count
+        for pk in ids:
+            count += ledger.points_expire_lot(lot_id=pk, now=now) is not None
+        last_id = ids[-1]
+
+
+def expiry_notices_send(*, now: datetime | None = None) -> int:
+    """E-mail each member whose points expire within the notice period, once per lot. Returns mails sent."""
+    now = now or timezone.now()
+    horizon = now + timedelta(days=settings.FIDELIO_EXPIRY_NOTICE_DAYS)
+    due = (
+        PointsLot.objects.filter(remaining__gt=0, expires_at__gt=now, expires_at__lte=horizon,
+                                 expiry_notified_at__isnull=True)
+        .values("member_id").annotate(points=Sum("remaining")).order_by("member_id")
+    )
+    sent = 0
+    for row in due.iterator(chunk_size=1000):
+        with transaction.atomic():
+            lots = list(
+                PointsLot.objects.select_for_update(skip_locked=True)
+                .filter(member_id=row["member_id"], remaining__gt=0, expires_at__gt=now, expires_at__lte=horizon,
+                        expiry_notified_at__isnull=True)
+            )
+            if not lots:
+                continue
+            PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(expiry_notified_at=now)
+            member = Member.objects.get(pk=row["member_id"])
+            points = sum(lot.remaining for lot in lots)
+            first = min(lot.expires_at for lot in lots)
+            if member.email:
+                email, name = member.email, settings.FIDELIO_PROGRAM_NAME
+                transaction.on_commit(lambda e=email, p=points, f=first, n=name: send_mail(
+                    subject=f"[{n}] {p} points expire soon",
+                    message=(f"Hello,\n\n{p} of your points expire from {f:%d %B %Y}. "
+                             f"Spend them on a reward before then.\n\n{n}"),
+                    from_email=None, recipient_list=[e], fail_silently=False,
+                ))
+                sent += 1
+    return sent
+
+
+# ------------------------------------------------------------------------------------------------- tiers
+def tiers_close_due(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Close every qualification period that has ended: keep, raise or lower (one step) each member's tier."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    last_id = 0
+    while True:
+        ids = list(
+            Member.objects.filter(tier_period_end__lte=now, pk__gt=last_id)
+            .order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return counts
+        for pk in ids:
+            figures = qualifying_figures(member_id=pk, now=now)
+            outcome = tier_period_close(member_id=pk, figures=figures, basis=settings.FIDELIO_TIER_BASIS, now=now)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        last_id = ids[-1]
+
+
+# ------------------------------------------------------------------------------------------ staff, bonus
+@transaction.atomic
+def points_adjust(*, member: Member, points: int, reason: str, author, idempotency_key: str = "") -> LedgerEntry:
+    """A manual credit (positive) or debit (negative) by staff, with a mandatory reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("A reason is required for a manual adjustment.", field="reason", code="reason_required")
+    if not isinstance(points, int) or points == 0:
+        raise DomainError("Adjust by a non-zero whole number of points.", field="points", code="invalid_points")
+    key = idempotency_key or f"adjust:{uuid.uuid4()}"
+    description = f"Adjustment by {author}: {reason}"
+    if points > 0:
+        return ledger.points_credit(member=member, points=points, kind=Kind.ADJUST, description=description,
+                                    idempotency_key=key, author=author, reference="staff")
+    return ledger.points_debit(member=member, points=-points, kind=Kind.ADJUST, description=description,
+                               idempotency_key=key, author=author, reference="staff")
+
+
+def welcome_bonus_credit(*, member: Member) -> LedgerEntry | None:
+    points = settings.FIDELIO_WELCOME_BONUS
+    if points <= 0:
+        return None
+    return ledger.points_credit(
+        member=member, points=points, kind=Kind.BONUS, description="Welcome bonus for joining",
+        idempotency_key=f"welcome:{member.pk}", reference="welcome",
+    )

@@ -1,0 +1,9 @@
+"""Domain events members emits for the apps above it (members may not import them).
+
+`member_created(member, via)` is sent inside the creating transaction; loyalty listens to pay the
+welcome bonus, so a failure there rolls the sign-up back rather than leaving a member without it.
+"""
+
+from django.dispatch import Signal
+
+member_created = Signal()  # kwargs: member, via ("signup" | "api" | "import" | "shop")
