@@ -18,10 +18,12 @@ DEMO_DOMAIN = "demo.fidelio.test"
 DEMO_PASSWORD = "fidelio-demo"  # noqa: S105 - printed for the demo on purpose
 
 TIERS = [
-    # name, rank, threshold points in 12 months, multiplier, benefits, colour
-    ("Bronze", 1, 0, Decimal("1.00"), "Earn 1 point per euro. Birthday reward.", "#8a5a2b"),
-    ("Silver", 2, 1000, Decimal("1.25"), "25% more points. Free shipping on every order.", "#5f6b73"),
-    ("Gold", 3, 3000, Decimal("1.50"), "50% more points. Early access to sales. Priority support.", "#8a6d00"),
+    # name, rank, threshold points / spend in 12 months, multiplier, benefits, colour
+    ("Bronze", 1, 0, Decimal("0"), Decimal("1.00"), "Earn 1 point per euro. Birthday reward.", "#8a5a2b"),
+    ("Silver", 2, 1000, Decimal("1000"), Decimal("1.25"), "25% more points. Free shipping on every order.",
+     "#5f6b73"),
+    ("Gold", 3, 3000, Decimal("2500"), Decimal("1.50"), "50% more points. Early access to sales. Priority support.",
+     "#8a6d00"),
 ]
 
 REWARDS = [
@@ -65,11 +67,11 @@ def _login(email: str, *, staff: bool = False, superuser: bool = False, group: s
 @transaction.atomic
 def demo_seed() -> list[DemoLogin]:
     tiers = {}
-    for name, rank, threshold, multiplier, benefits, colour in TIERS:
+    for name, rank, threshold, spend, multiplier, benefits, colour in TIERS:
         tiers[rank], _ = Tier.objects.update_or_create(
             name=name,
-            defaults={"rank": rank, "threshold_points": threshold, "earn_multiplier": multiplier,
-                      "benefits": benefits, "colour": colour},
+            defaults={"rank": rank, "threshold_points": threshold, "threshold_spend": spend,
+                      "earn_multiplier": multiplier, "benefits": benefits, "colour": colour},
         )
     for order, (name, kind, value, cost, stock, tier_rank) in enumerate(REWARDS):
         Reward.objects.get_or_create(

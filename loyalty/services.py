@@ -132,7 +132,7 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
         _confirm(purchase, member=member, now=now, was_pending=False)
     else:
         ledger.points_pending_change(member=member, delta=points)
-    if points:
+    if awards_points:
         _tier_check(member, now=now)
     return purchase, True
 

@@ -22,7 +22,7 @@ def test_member_reads_own_record(api_client, member):
     assert body["member_number"] == member.member_number
     assert body["email"] == member.user.email
     assert body["points_balance"] == settings.FIDELIO_WELCOME_BONUS
-    assert set(body) >= {"referral_code", "tier", "next_tier", "created_at"}
+    assert set(body) >= {"referral_code", "tier", "tier_progress", "expiring_soon", "pending_points", "created_at"}
 
 
 def test_token_is_accepted_on_integration_endpoints(token_client, member, other_member):
