@@ -140,7 +140,7 @@ class BatchOutSerializer(serializers.Serializer):
 
 
 class BatchInSerializer(serializers.Serializer):
-    purchases = serializers.ListField(child=serializers.DictField(), allow_empty=False,
+    purchases = serializers.ListField(child=serializers.JSONField(), allow_empty=False,
                                       max_length=settings.FIDELIO_BATCH_MAX_ITEMS)
 
 
