@@ -61,12 +61,14 @@ class PurchaseIn:
         )
 
     def request_hash(self) -> str:
-        body = {
-            "member": self.member_id, "order_id": self.order_id, "amount": str(self.amount.quantize(CENT)),
-            "currency": self.currency, "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
-            "items": [[i.sku, i.name, i.category, i.quantity, str(i.unit_price.quantize(CENT))] for i in self.items],
-        }
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        """What makes two posts of one order "the same". The CSV import computes the same digest in SQL
+        (loyalty.importer), so its format is fixed: member|order|amount|currency|UTC time|items JSON."""
+        items = json.dumps(
+            [[i.sku, i.name, i.category, i.quantity, str(i.unit_price.quantize(CENT))] for i in self.items]
+        ) if self.items else ""
+        moment = self.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        text = f"{self.member_id}|{self.order_id}|{self.amount.quantize(CENT)}|{self.currency}|{moment}|{items}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def purchase_validate(data: PurchaseIn, *, now: datetime) -> None:
