@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
+from loyalty.batch import purchases_record_batch
+from loyalty.models import EarningRule
+from loyalty.rules import earning_rules_changed
+from loyalty.services import lots_expire_due, purchases_confirm_due
 from members.models import Member, Tier, User
 from members.services import member_create, member_create_for_user
 from rewards.models import Reward
@@ -64,6 +71,45 @@ def _login(email: str, *, staff: bool = False, superuser: bool = False, group: s
     return user
 
 
+RULES = [
+    ("Base rate", EarningRule.RuleType.BASE_RATE, {"rate": Decimal("1")}),
+    ("Double points weekends", EarningRule.RuleType.MULTIPLIER, {"rate": Decimal("2"), "weekdays": "5,6"}),
+    ("Coffee lovers ×1.5", EarningRule.RuleType.MULTIPLIER,
+     {"rate": Decimal("1.5"), "scope": EarningRule.Scope.CATEGORY, "scope_value": "coffee"}),
+    ("Big basket bonus", EarningRule.RuleType.BONUS, {"bonus_points": 50, "min_amount": Decimal("150")}),
+]
+PRODUCTS = [("BEANS-250", "House blend 250 g", "coffee", Decimal("8.90")),
+            ("BEANS-1K", "Espresso 1 kg", "coffee", Decimal("29.00")),
+            ("MUG-01", "Stoneware mug", "kitchen", Decimal("14.50")),
+            ("GRINDER-1", "Hand grinder", "equipment", Decimal("59.00")),
+            ("TEA-GREEN", "Sencha 100 g", "tea", Decimal("7.40"))]
+
+
+def _purchase_history(members: list[Member]) -> None:
+    """A deterministic 18-month history per member (same orders on every run: idempotent)."""
+    rng = random.Random(20261123)  # noqa: S311 - demo data, not security
+    now = timezone.now()
+    rows = []
+    for index, member in enumerate(members):
+        for k in range(rng.randint(1, 12) if index else 6):
+            lines = []
+            for sku, name, category, price in rng.sample(PRODUCTS, rng.randint(1, 3)):
+                lines.append({"sku": sku, "name": name, "category": category, "quantity": rng.randint(1, 3),
+                              "unit_price": price})
+            amount = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0"))
+            when = now - timedelta(days=rng.randint(0 if k == 0 else 1, 540), hours=rng.randint(0, 23))
+            rows.append({"member": member.pk, "order_id": f"DEMO-{index:03d}-{k:02d}", "amount": amount,
+                         "occurred_at": when, "source": "shop", "items": lines})
+    rows.sort(key=lambda r: r["occurred_at"])
+    for start in range(0, len(rows), 400):
+        chunk = rows[start:start + 400]
+        purchases_record_batch(items=chunk, validated=[
+            (i, {**r, "items": r["items"]}) for i, r in enumerate(chunk)
+        ], now=now)
+    purchases_confirm_due(now=now)
+    lots_expire_due(now=now)
+
+
 @transaction.atomic
 def demo_seed() -> list[DemoLogin]:
     tiers = {}
@@ -89,16 +135,22 @@ def demo_seed() -> list[DemoLogin]:
     _login(f"support@{DEMO_DOMAIN}", staff=True, group=SUPPORT_AGENT, first_name="Sam")
     _login(f"programme@{DEMO_DOMAIN}", staff=True, group=PROGRAM_MANAGER, first_name="Pat")
 
-    existing = set(
-        Member.objects.filter(email__endswith=f"@{DEMO_DOMAIN}", user__isnull=True).values_list("email", flat=True)
-    )
+    for name, rule_type, fields in RULES:
+        EarningRule.objects.get_or_create(name=name, defaults={"rule_type": rule_type, **fields})
+    earning_rules_changed()
+
+    existing = {
+        m.email: m for m in Member.objects.filter(email__endswith=f"@{DEMO_DOMAIN}", user__isnull=True)
+    }
+    demo_members = [member]
     for i in range(1, MEMBER_COUNT + 1):
         first = FIRST_NAMES[(i - 1) % len(FIRST_NAMES)]
         email = f"{first.lower()}.{i:02d}@{DEMO_DOMAIN}"
-        if email not in existing:
-            m = member_create(email=email, display_name=f"{first} {chr(64 + (i % 26) + 1)}.")
-            # Spread the demo members over the tiers (qualification arrives with the points engine).
-            Member.objects.filter(pk=m.pk).update(tier=tiers[1 + (i % 7 == 0) + (i % 13 == 0)])
+        m = existing.get(email) or member_create(
+            email=email, first_name=first, display_name=f"{first} {chr(64 + (i % 26) + 1)}.", via="import"
+        )
+        demo_members.append(m)
+    _purchase_history(demo_members)
 
     return [
         DemoLogin("customer (portal)", customer.email, DEMO_PASSWORD, member.member_number),

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.views import healthz
 from loyalty import api as loyalty_api
+from loyalty import urls as loyalty_urls
+from members import urls as members_urls
 
 
 def api_path(route: str, view, name: str):
@@ -25,8 +27,11 @@ api_v1 = [
     api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
 ]
 
+# Customer portal pages, one "portal" namespace across the apps that own them.
+portal = [*loyalty_urls.urlpatterns, *members_urls.urlpatterns]
+
 urlpatterns = [
-    path("", include("members.urls")),
+    path("", include((portal, "portal"))),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -12,7 +12,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            member_create_for_user(user=user)
+            code = form.cleaned_data.get("referral_code") or request.session.pop("referral_code", None) or None
+            member_create_for_user(user=user, referral_code=code)
         return user
 
     def get_from_email(self):

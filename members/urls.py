@@ -1,9 +1,9 @@
+"""Portal pages owned by members (mounted under the "portal" namespace by config/urls.py)."""
+
 from django.urls import path
 
 from members import views
 
-app_name = "portal"
-
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("r/<str:code>/", views.referral_landing, name="referral"),
 ]

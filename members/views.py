@@ -1,17 +1,18 @@
-"""Portal pages owned by members: the home page."""
+"""Portal pages owned by members."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect
 
-from members.selectors import member_for_user, tier_next
+from members.models import Member
 
 
-def home(request):
-    """Guests see what the program offers; members see their number, balance and tier."""
-    if not request.user.is_authenticated:
-        return render(request, "portal/welcome.html")
-    member = member_for_user(user=request.user)
-    return render(
-        request,
-        "portal/home.html",
-        {"member": member, "next_tier": tier_next(tier=member.tier) if member else None},
-    )
+def referral_landing(request, code: str):
+    """A friend's invitation link: remember the code for sign-up, then show the sign-up page."""
+    code = code.strip().upper()
+    if Member.objects.filter(referral_code=code).exists():
+        request.session["referral_code"] = code
+        messages.info(request, "A friend invited you: join now and you both get bonus points after your first "
+                               "purchase. (Their code is applied; no need to type it.)")
+    else:
+        messages.warning(request, "This invitation link is not valid any more. You can still join.")
+    return redirect("account_signup")

@@ -21,7 +21,7 @@ def test_member_home_shows_number_balance_tier_and_next_tier(client, db):
     client.force_login(member.user)
     html = client.get("/").content.decode()
     assert member.member_number in html
-    assert "Bronze" in html and "Next: Silver" in html
+    assert "Bronze" in html and "to reach Silver" in html and "<progress" in html
     assert member.referral_code in html
 
 
