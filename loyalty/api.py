@@ -31,13 +31,23 @@ from members.services import member_create, member_profile_update, referral_appl
 
 
 class TierProgressSerializer(serializers.Serializer):
+    """Points basis: qualifying/threshold/needed are whole points (integers); spend basis: decimal strings."""
+
     basis = serializers.ChoiceField(choices=["points", "spend"])
     window_months = serializers.IntegerField()
-    qualifying = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    qualifying = serializers.DecimalField(max_digits=14, decimal_places=2)
     next_tier = serializers.CharField(allow_null=True)
     threshold = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     needed = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     period_end = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance["basis"] == "points":
+            for key in ("qualifying", "threshold", "needed"):
+                if instance.get(key) is not None:
+                    data[key] = int(instance[key])
+        return data
 
 
 class ExpiringSerializer(serializers.Serializer):

@@ -1,0 +1,1 @@
+"""Fidelio's benchmarks (not part of the installed package). See bench/README.md."""

@@ -1,0 +1,13 @@
+"""Fidelio's URLs plus the baseline view at /bench/minimal/ (benchmark server only)."""
+
+from django.urls import path
+
+from bench.minimal import MinimalApi
+from config.urls import handler400, handler403, handler404, handler500, urlpatterns as fidelio_urlpatterns
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
+
+urlpatterns = [
+    path("bench/minimal/", MinimalApi.as_view(), name="bench-minimal"),
+    *fidelio_urlpatterns,
+]
