@@ -20,12 +20,8 @@ def points_balance_get(*, member: Member) -> int:
     return Member.objects.filter(pk=member.pk).values_list("points_balance", flat=True).get()
 
 
-def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[int, object]:
-    """Points earned (or money spent, by FIDELIO_TIER_BASIS) per tier window, in ONE aggregate query.
-
-    Counts purchases inside the window, pending ones included, net of returns — never the balance.
-    """
-    now = now or timezone.now()
+def _qualifying_aggregates(now: datetime) -> tuple[list[int], object, dict]:
+    """Per tier window, the SUM of qualifying value over purchases inside it (points or spend basis)."""
     if settings.FIDELIO_TIER_BASIS == "points":
         value, zero = F("points_earned") - F("points_reversed"), 0
     else:
@@ -35,6 +31,16 @@ def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[i
         f"m{months}": Coalesce(Sum(value, filter=Q(occurred_at__gt=add_months(now, -months))), zero)
         for months in windows
     }
+    return windows, zero, aggregates
+
+
+def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[int, object]:
+    """Points earned (or money spent, by FIDELIO_TIER_BASIS) per tier window, in ONE aggregate query.
+
+    Counts purchases inside the window, pending ones included, net of returns — never the balance.
+    """
+    now = now or timezone.now()
+    windows, _zero, aggregates = _qualifying_aggregates(now)
     row = Purchase.objects.filter(member_id=member_id, occurred_at__lte=now).aggregate(**aggregates)
     return {months: row[f"m{months}"] for months in windows}
 
@@ -42,15 +48,7 @@ def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[i
 def qualifying_figures_many(*, member_ids: list[int], now: datetime | None = None) -> dict[int, dict[int, object]]:
     """qualifying_figures for many members in one GROUP BY query."""
     now = now or timezone.now()
-    if settings.FIDELIO_TIER_BASIS == "points":
-        value, zero = F("points_earned") - F("points_reversed"), 0
-    else:
-        value, zero = F("amount") - F("returned_amount"), Decimal("0")
-    windows = tier_windows()
-    aggregates = {
-        f"m{months}": Coalesce(Sum(value, filter=Q(occurred_at__gt=add_months(now, -months))), zero)
-        for months in windows
-    }
+    windows, zero, aggregates = _qualifying_aggregates(now)
     rows = (
         Purchase.objects.filter(member_id__in=member_ids, occurred_at__lte=now)
         .values("member_id").annotate(**aggregates).order_by()
