@@ -24,8 +24,8 @@ from loyalty.rules import Line, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
 from loyalty.serializers import PurchaseInSerializer
 from loyalty.services import ItemIn, PurchaseIn, _referral_reward, purchase_validate
-from members.models import Member, Tier
-from members.services import tier_for_figures, tier_upgrade_if_qualified
+from members.models import Member
+from members.services import tier_for_figures, tier_upgrade_if_qualified, tiers_ranked
 
 _INSERT = """
 INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status, awards_points,
@@ -216,7 +216,7 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
     # Tiers: one aggregate for all members; upgrades (rare) one at a time.
     if awards_points:
         figures = qualifying_figures_many(member_ids=member_ids, now=now)
-        ranked = list(Tier.objects.order_by("-rank"))
+        ranked = tiers_ranked()
         for pk in member_ids:
             best = tier_for_figures(figures=figures[pk], basis=settings.FIDELIO_TIER_BASIS, tiers=ranked)
             current_rank = tiers[pk][0] or 0

@@ -203,14 +203,13 @@ def points_pending_change(*, member: Member | int, delta: int) -> None:
     """Add (or, negative, remove) pending points: promised by a purchase inside its return window.
 
     Pending points are not spendable and not in the ledger; they become an `earn` entry on confirmation.
-    The caller holds the purchase row; this locks the member.
+    Callers hold the member's row lock already (purchase_record, purchase_return, purchase_confirm).
     """
     if delta == 0:
         return
-    locked = _lock(member)
-    if locked.pending_points + delta < 0:
-        raise AssertionError("pending points would go negative")
-    Member.objects.filter(pk=locked.pk).update(pending_points=F("pending_points") + delta)
+    # The UPDATE takes the row lock itself; CHECK (pending_points >= 0) refuses going below zero.
+    pk = member if isinstance(member, int) else member.pk
+    Member.objects.filter(pk=pk).update(pending_points=F("pending_points") + delta)
 
 
 # ------------------------------------------------------------------------------------------- set-based

@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -96,11 +96,11 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
     data = data.normalised()
     purchase_validate(data, now=now)
     digest = data.request_hash()
-    member = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=data.member_id)
-
-    existing = Purchase.objects.filter(source=data.source, order_id=data.order_id).first()
-    if existing is not None:
-        return _replayed(existing, digest), False
+    member = (
+        Member.objects.select_for_update(of=("self",)).select_related("tier").filter(pk=data.member_id).first()
+    )
+    if member is None:
+        raise DomainError("No such member.", field="member", code="unknown_member")
 
     if awards_points:
         tier = member.tier
@@ -112,16 +112,15 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
     else:
         points, breakdown = 0, "history import: no points"
     confirm_after = data.occurred_at + timedelta(days=settings.FIDELIO_RETURN_WINDOW_DAYS)
-    try:
-        with transaction.atomic():
-            purchase = Purchase.objects.create(
-                member=member, source=data.source, order_id=data.order_id, amount=data.amount,
-                currency=data.currency, occurred_at=data.occurred_at, awards_points=awards_points,
-                points_earned=points, points_pending=points, confirm_after=confirm_after,
-                earn_breakdown=breakdown, request_hash=digest, created_at=now,
-            )
-    except IntegrityError:
-        # The same order id posted concurrently for another member: it is theirs now.
+    purchase = Purchase(
+        member=member, source=data.source, order_id=data.order_id, amount=data.amount,
+        currency=data.currency, occurred_at=data.occurred_at, awards_points=awards_points,
+        points_earned=points, points_pending=points, confirm_after=confirm_after,
+        earn_breakdown=breakdown, request_hash=digest, created_at=now,
+    )
+    # One round trip whether the order is new or known: INSERT … ON CONFLICT DO NOTHING RETURNING id.
+    purchase.pk = _insert_if_new(purchase)
+    if purchase.pk is None:
         existing = Purchase.objects.get(source=data.source, order_id=data.order_id)
         return _replayed(existing, digest), False
     if data.items:
@@ -137,6 +136,26 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
     if awards_points:
         _tier_check(member, now=now)
     return purchase, True
+
+
+_INSERT_ONE = """
+INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status, awards_points,
+    points_earned, points_pending, points_reversed, returned_amount, confirm_after, confirmed_at, earn_breakdown,
+    request_hash, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, %s, NULL, %s, %s, %s)
+ON CONFLICT (source, order_id) DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_if_new(p: Purchase) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_ONE, [
+            p.member_id, p.source, p.order_id, p.amount, p.currency, p.occurred_at, p.status, p.awards_points,
+            p.points_earned, p.points_pending, p.confirm_after, p.earn_breakdown, p.request_hash, p.created_at,
+        ])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _replayed(existing: Purchase, digest: str) -> Purchase:

@@ -6,4 +6,12 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from members import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from members.models import Tier
+        from members.services import tiers_changed
+
+        # Framework events only: any change to a tier clears the cached tier list.
+        post_save.connect(tiers_changed, sender=Tier, dispatch_uid="members.tiers_changed.save")
+        post_delete.connect(tiers_changed, sender=Tier, dispatch_uid="members.tiers_changed.delete")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -201,9 +202,25 @@ def referral_mark_rewarded(*, member: Member, now) -> bool:
 # the tier's qualification window, never the current balance).
 
 
+TIERS_CACHE_KEY = "members:tiers:v1"
+
+
+def tiers_ranked() -> list[Tier]:
+    """All tiers, best first, cached briefly in Redis (tier edits clear it: members.apps)."""
+    tiers = cache.get(TIERS_CACHE_KEY)
+    if tiers is None:
+        tiers = list(Tier.objects.order_by("-rank"))
+        cache.set(TIERS_CACHE_KEY, tiers, 60)
+    return tiers
+
+
+def tiers_changed(**kwargs) -> None:
+    cache.delete(TIERS_CACHE_KEY)
+
+
 def tier_windows() -> list[int]:
     """The distinct qualification windows (months) the tiers use."""
-    return sorted(set(Tier.objects.values_list("qualification_months", flat=True))) or [12]
+    return sorted({t.qualification_months for t in tiers_ranked()}) or [12]
 
 
 def tier_for_figures(*, figures: dict[int, object], basis: str, tiers: list[Tier] | None = None) -> Tier | None:
@@ -213,25 +230,27 @@ def tier_for_figures(*, figures: dict[int, object], basis: str, tiers: list[Tier
     in that window, as computed by loyalty.selectors.qualifying_figures.
     """
     field = "threshold_points" if basis == "points" else "threshold_spend"
-    for tier in tiers if tiers is not None else Tier.objects.order_by("-rank"):
+    for tier in tiers if tiers is not None else tiers_ranked():
         if figures.get(tier.qualification_months, 0) >= getattr(tier, field):
             return tier
     return None
 
 
-@transaction.atomic
 def tier_upgrade_if_qualified(*, member: Member, figures: dict[int, object], basis: str, now) -> Tier | None:
     """Upgrade at once when the figures reach a higher tier; the new tier is held for its full period."""
     best = tier_for_figures(figures=figures, basis=basis)
     if best is None:
         return None
-    locked = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk)
-    if locked.tier is not None and best.rank <= locked.tier.rank:
-        return None
-    locked.tier = best
-    locked.tier_achieved_at = now
-    locked.tier_period_end = add_months(now, best.qualification_months)
-    locked.save(update_fields=["tier", "tier_achieved_at", "tier_period_end", "updated_at"])
+    if member.tier_id is not None and getattr(member, "tier", None) is not None and best.rank <= member.tier.rank:
+        return None  # the caller's copy already says no upgrade: no lock, no savepoint
+    with transaction.atomic():
+        locked = Member.objects.select_for_update(of=("self",)).select_related("tier").get(pk=member.pk)
+        if locked.tier is not None and best.rank <= locked.tier.rank:
+            return None
+        locked.tier = best
+        locked.tier_achieved_at = now
+        locked.tier_period_end = add_months(now, best.qualification_months)
+        locked.save(update_fields=["tier", "tier_achieved_at", "tier_period_end", "updated_at"])
     return best
 
 
