@@ -108,13 +108,21 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
                   "shortfall"]
 
 
-class PurchaseOutSerializer(serializers.ModelSerializer):
-    points = serializers.IntegerField(source="points_earned")
+class PurchaseOutSerializer(serializers.Serializer):
+    """A plain Serializer (not a ModelSerializer): no model introspection on the hot path."""
 
-    class Meta:
-        model = Purchase
-        fields = ["id", "order_id", "source", "member", "amount", "currency", "occurred_at", "points", "status",
-                  "points_pending", "confirm_after", "confirmed_at"]
+    id = serializers.IntegerField()
+    order_id = serializers.CharField()
+    source = serializers.CharField()
+    member = serializers.IntegerField(source="member_id")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    points = serializers.IntegerField(source="points_earned")
+    status = serializers.CharField()
+    points_pending = serializers.IntegerField()
+    confirm_after = serializers.DateTimeField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
 
 
 class ReturnInSerializer(serializers.Serializer):

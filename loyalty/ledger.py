@@ -287,3 +287,38 @@ def points_credit_many(*, credits: list[Credit], now: datetime) -> list[LedgerEn
     _update_members_from_values("points_balance", deltas)
     _update_members_from_values("lifetime_points", deltas)
     return entries
+
+
+_RECORD = """
+WITH ins AS (
+    INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status,
+        awards_points, points_earned, points_pending, points_reversed, returned_amount, confirm_after,
+        confirmed_at, earn_breakdown, request_hash, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, %s, NULL, %s, %s, %s)
+    ON CONFLICT (source, order_id) DO NOTHING
+    RETURNING id
+), pending AS (
+    UPDATE members_member SET pending_points = pending_points + %s
+    WHERE id = %s AND %s <> 0 AND EXISTS (SELECT 1 FROM ins)
+    RETURNING id
+)
+SELECT (SELECT id FROM ins), f.* FROM ({figures}) AS f
+"""
+
+
+def purchase_insert_pending(*, purchase: Purchase, pending: int, figures_sql: str, figures_params: list
+                            ) -> tuple[int | None, list]:
+    """Insert a purchase if its (source, order id) is new and add `pending` points to its member, in ONE
+    statement that also returns the member's qualifying aggregates (`figures_sql`, which sees the state
+    before this insert). The caller holds the member's row lock. Returns (new id or None, aggregates)."""
+    from django.db import connection
+
+    p = purchase
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD.format(figures=figures_sql), [
+            p.member_id, p.source, p.order_id, p.amount, p.currency, p.occurred_at, p.status, p.awards_points,
+            p.points_earned, p.points_pending, p.confirm_after, p.earn_breakdown, p.request_hash, p.created_at,
+            pending, p.member_id, pending, *figures_params,
+        ])
+        row = cursor.fetchone()
+    return row[0], list(row[1:])

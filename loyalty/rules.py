@@ -21,10 +21,10 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 
 from loyalty.models import EarningRule
 from loyalty.periods import program_tz
+from members.memo import memo_forget, memo_get
 
 RULES_CACHE_KEY = "loyalty:earning-rules:v1"
 RULES_CACHE_SECONDS = 60
@@ -70,21 +70,22 @@ def _parse_weekdays(value: str) -> frozenset[int]:
     return frozenset(int(part) for part in value.replace(" ", "").split(",") if part.isdigit() and int(part) < 7)
 
 
+def _rules_load() -> list[Rule]:
+    return [
+        Rule(r.name, r.rule_type, r.scope, r.scope_value, r.rate, r.bonus_points, r.min_amount,
+             r.starts_at, r.ends_at, _parse_weekdays(r.weekdays))
+        for r in EarningRule.objects.filter(is_active=True)
+    ]
+
+
 def earning_rules_active() -> list[Rule]:
-    """Active rules, cached briefly in Redis; staff edits clear the cache (see earning_rules_changed)."""
-    rules = cache.get(RULES_CACHE_KEY)
-    if rules is None:
-        rules = [
-            Rule(r.name, r.rule_type, r.scope, r.scope_value, r.rate, r.bonus_points, r.min_amount,
-                 r.starts_at, r.ends_at, _parse_weekdays(r.weekdays))
-            for r in EarningRule.objects.filter(is_active=True)
-        ]
-        cache.set(RULES_CACHE_KEY, rules, RULES_CACHE_SECONDS)
-    return rules
+    """Active rules, memoised per process (seconds) and in Redis; staff edits clear both
+    (earning_rules_changed), other processes follow within members.memo.MEMO_SECONDS."""
+    return memo_get(RULES_CACHE_KEY, _rules_load, shared_seconds=RULES_CACHE_SECONDS)
 
 
 def earning_rules_changed() -> None:
-    cache.delete(RULES_CACHE_KEY)
+    memo_forget(RULES_CACHE_KEY)
 
 
 def _fmt(value: Decimal) -> str:

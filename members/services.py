@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, NotFound
 from members.codes import member_number_generate, referral_code_generate
+from members.memo import local_forget, local_get, memo_forget, memo_get
 from members.models import IntegrationToken, Member, Tier, User
 from members.periods import add_months
 from members.signals import member_created
@@ -108,8 +108,15 @@ def integration_token_create(*, name: str) -> tuple[IntegrationToken, str]:
 
 
 def integration_token_authenticate(*, raw: str) -> IntegrationToken | None:
-    """The active token for this secret, or None. Records when it was last used (at most once a minute)."""
-    token = IntegrationToken.objects.filter(key_hash=_hash_token(raw), revoked_at__isnull=True).first()
+    """The active token for this secret, or None. Records when it was last used (at most once a minute).
+
+    Known tokens are memoised per process for a few seconds (members.memo): revoking clears this process at
+    once; other processes stop accepting the token within MEMO_SECONDS."""
+    digest = _hash_token(raw)
+    token = local_get(
+        f"token:{digest}",
+        lambda: IntegrationToken.objects.filter(key_hash=digest, revoked_at__isnull=True).first(),
+    )
     if token is None:
         return None
     now = timezone.now()
@@ -121,6 +128,7 @@ def integration_token_authenticate(*, raw: str) -> IntegrationToken | None:
 
 def integration_token_revoke(*, token: IntegrationToken) -> None:
     IntegrationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    local_forget(f"token:{token.key_hash}")
 
 
 DISPLAY_NAME_MAX = 40
@@ -206,16 +214,12 @@ TIERS_CACHE_KEY = "members:tiers:v1"
 
 
 def tiers_ranked() -> list[Tier]:
-    """All tiers, best first, cached briefly in Redis (tier edits clear it: members.apps)."""
-    tiers = cache.get(TIERS_CACHE_KEY)
-    if tiers is None:
-        tiers = list(Tier.objects.order_by("-rank"))
-        cache.set(TIERS_CACHE_KEY, tiers, 60)
-    return tiers
+    """All tiers, best first, memoised (tier saves and deletes clear it: members.apps)."""
+    return memo_get(TIERS_CACHE_KEY, lambda: list(Tier.objects.order_by("-rank")))
 
 
 def tiers_changed(**kwargs) -> None:
-    cache.delete(TIERS_CACHE_KEY)
+    memo_forget(TIERS_CACHE_KEY)
 
 
 def tier_windows() -> list[int]:

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from members.memo import memo_clear
 from members.services import integration_token_create
 from tests.factories import PASSWORD, MemberFactory, UserFactory
 
@@ -16,6 +17,7 @@ def _clear_test_cache():
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+    memo_clear()
     yield
 
 

@@ -87,7 +87,7 @@ def test_concurrent_earn_and_debit_on_one_member_never_overdraw(settings):
     assert outcomes.count("credit") == 20
     balance = Member.objects.get(pk=member.pk).points_balance
     assert balance == 100 + 20 * 10 - 35 * debits >= 0
-    assert debits >= 8  # at least the starting 100 + whatever landed first was spendable
+    assert debits >= 100 // 35  # credits only add: the starting balance always covers two debits
     call_command("check_ledger")
 
 
