@@ -5,11 +5,19 @@ Fidelio view), inserts the order into `bench_minimal_event` and adds it to the c
 `member` in `bench_minimal_counter` (one counter row per member id, so row locks are spread exactly as the
 purchase API's member locks are). No authentication, no serializer, raw SQL: the cheapest write view DRF
 allows. The tables are created by `bench/run.py` with raw SQL (SETUP_SQL), not by a migration.
+
+`ConventionalApi` (/bench/conventional/) does the same INSERT + UPDATE the usual DRF way (a Serializer
+and the ORM); the issue's reference figure for "a minimal DRF view" (~500-550 req/s here) matches that
+kind of view. Both baselines are measured and reported.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import connection
+from django.db.models import F
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +35,17 @@ SETUP_SQL = [
         events bigint NOT NULL DEFAULT 0,
         total numeric(16, 2) NOT NULL DEFAULT 0)""",
     "INSERT INTO bench_minimal_counter (id) SELECT id FROM members_member ON CONFLICT DO NOTHING",
+    """CREATE TABLE IF NOT EXISTS bench_conv_event (
+        id bigserial PRIMARY KEY,
+        counter_id bigint NOT NULL,
+        order_id varchar(100) NOT NULL UNIQUE,
+        amount numeric(12, 2) NOT NULL,
+        occurred_at timestamptz NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS bench_conv_counter (
+        id bigint PRIMARY KEY,
+        events bigint NOT NULL DEFAULT 0,
+        total numeric(16, 2) NOT NULL DEFAULT 0)""",
+    "INSERT INTO bench_conv_counter (id) SELECT id FROM members_member ON CONFLICT DO NOTHING",
 ]
 
 _INSERT = ("INSERT INTO bench_minimal_event (counter_id, order_id, amount, occurred_at) "
@@ -45,3 +64,29 @@ class MinimalApi(APIView):
             event_id = cursor.fetchone()[0]
             cursor.execute(_UPDATE, [data["amount"], data["member"]])
         return Response({"id": event_id, "order_id": data["order_id"]}, status=201)
+
+
+class _ConvIn(serializers.Serializer):
+    member = serializers.IntegerField(min_value=1)
+    order_id = serializers.CharField(max_length=100)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    occurred_at = serializers.DateTimeField()
+
+
+class ConventionalApi(APIView):
+    """The same INSERT + UPDATE written the way a minimal DRF view usually is: a Serializer validates the
+    body and the ORM writes (Model.objects.create, then QuerySet.update with F()). No authentication."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        from bench.models import ConvCounter, ConvEvent
+
+        data = _ConvIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        event = ConvEvent.objects.create(counter_id=v["member"], order_id=v["order_id"], amount=v["amount"],
+                                         occurred_at=v["occurred_at"])
+        ConvCounter.objects.filter(pk=v["member"]).update(events=F("events") + 1, total=F("total") + v["amount"])
+        return Response({"id": event.pk, "order_id": event.order_id}, status=201)

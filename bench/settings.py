@@ -7,3 +7,5 @@ purchase API and the baseline view are served by the same processes with the sam
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
+
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405 - the conventional baseline's unmanaged models

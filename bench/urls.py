@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from bench.minimal import MinimalApi
-from config.urls import handler400, handler403, handler404, handler500, urlpatterns as fidelio_urlpatterns
+from bench.minimal import ConventionalApi, MinimalApi
+from config.urls import handler400, handler403, handler404, handler500
+from config.urls import urlpatterns as fidelio_urlpatterns
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
 
 urlpatterns = [
     path("bench/minimal/", MinimalApi.as_view(), name="bench-minimal"),
+    path("bench/conventional/", ConventionalApi.as_view(), name="bench-conventional"),
     *fidelio_urlpatterns,
 ]

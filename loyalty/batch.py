@@ -22,7 +22,7 @@ from loyalty import ledger
 from loyalty.models import LedgerEntry, Purchase, PurchaseItem
 from loyalty.rules import Line, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
-from loyalty.serializers import PurchaseInSerializer
+from loyalty.serializers import purchase_input
 from loyalty.services import ItemIn, PurchaseIn, _referral_reward, purchase_validate
 from members.models import Member
 from members.services import tier_for_figures, tier_upgrade_if_qualified, tiers_ranked
@@ -66,7 +66,7 @@ def purchases_record_batch(*, items: list[dict], awards_points: bool = True, now
             if not isinstance(raw, dict):
                 results[i] = _error(i, "invalid", "Each purchase must be a JSON object.")
                 continue
-            s = PurchaseInSerializer(data=raw)
+            s = purchase_input(raw)
             if s.is_valid():
                 validated.append((i, s.validated_data))
             else:

@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -100,10 +100,16 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
     purchase_validate(data, now=now)
     digest = data.request_hash()
     with transaction.atomic(savepoint=False):
-        # Lock only the member row; its tier comes from the memoised tier list (no join, narrow select).
-        member = Member.objects.select_for_update().only("id", "tier_id").filter(pk=data.member_id).first()
-        if member is not None:
-            member.tier = next((t for t in tiers_ranked() if t.pk == member.tier_id), None)
+        # Lock only the member row (raw SQL: this is the hottest query); its tier comes from the memoised
+        # tier list (no join).
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, tier_id FROM members_member WHERE id = %s FOR UPDATE", [data.member_id])
+            row = cursor.fetchone()
+        member = None
+        if row is not None:
+            member = Member(pk=row[0], tier_id=row[1])
+            member._state.adding = False
+            member.tier = next((t for t in tiers_ranked() if t.pk == row[1]), None)
         if member is None:
             purchase, created = None, False
         else:
@@ -189,7 +195,8 @@ def _confirm(purchase: Purchase, *, member: Member, now: datetime, was_pending: 
 
 
 def _referral_reward(member: Member, *, purchase: Purchase, now: datetime) -> None:
-    referrer_id = Member.objects.filter(pk=member.pk).values_list("referred_by_id", flat=True).first()
+    referrer_id, member_number = Member.objects.filter(pk=member.pk).values_list(
+        "referred_by_id", "member_number").get()
     if referrer_id is None or not referral_mark_rewarded(member=member, now=now):
         return
     for who, points, key in (
@@ -199,7 +206,7 @@ def _referral_reward(member: Member, *, purchase: Purchase, now: datetime) -> No
         if points > 0:
             ledger.points_credit(
                 member=who, points=points, kind=Kind.REFERRAL, idempotency_key=key, now=now,
-                reference=f"referral:{member.member_number}",
+                reference=f"referral:{member_number}",
                 description="Referral bonus: "
                 + ("a friend you invited made their first purchase" if who == referrer_id
                    else "welcome gift for joining through a friend"),

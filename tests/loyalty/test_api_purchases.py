@@ -267,3 +267,13 @@ def test_batch_points_and_pending_add_up(token_client, member):
     post(token_client, BATCH, {"purchases": items})
     assert Member.objects.get(pk=member.pk).pending_points == 40
     assert sum(Purchase.objects.values_list("amount", flat=True)) == Decimal("40.00")
+
+
+def test_fast_output_matches_the_documented_serializer(token_client, member):
+    from loyalty.api import PurchaseOutSerializer, purchase_out
+
+    post(token_client, PURCHASES, body(member, order_id="OUT-1"))
+    post(token_client, PURCHASES, body(member, order_id="OUT-2",
+                                       occurred_at=(timezone.now() - timedelta(days=30)).isoformat()))
+    for purchase in Purchase.objects.all():
+        assert purchase_out(purchase) == dict(PurchaseOutSerializer(purchase).data)

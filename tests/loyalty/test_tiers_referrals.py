@@ -102,6 +102,7 @@ def test_both_get_the_bonus_when_the_first_purchase_is_confirmed():
     purchases_confirm_due(now=T0 + 15 * DAY)
     assert fresh(referrer).points_balance == 200
     assert fresh(friend).points_balance == 10 + 100
+    assert LedgerEntry.objects.filter(kind="referral", reference=f"referral:{friend.member_number}").count() == 2
     buy(friend, "10", at=T0 + 20 * DAY)
     purchases_confirm_due(now=T0 + 40 * DAY)
     assert LedgerEntry.objects.filter(kind="referral").count() == 2  # once only

@@ -1,0 +1,614 @@
+"""Fidelio's performance benchmarks (issue 3): one driver that starts everything and prints a results table.
+
+Run from the project folder (needs `wrk`: `apt-get install -y wrk`)::
+
+    .venv/bin/python bench/run.py                      # everything, 3 runs each (about 12 minutes)
+    .venv/bin/python bench/run.py --only api,batch     # some of: api, hot, batch, detail, import
+    .venv/bin/python bench/run.py --runs 5 --duration 30 --json bench/results/my-run.json
+
+What it does, all on 127.0.0.1 only and bounded in time:
+
+1. Starts fresh throwaway PostgreSQL + Redis through `config/embedded.py exec --throwaway` (or uses
+   DATABASE_URL / REDIS_URL when both are set; the role then needs CREATEDB for the import benchmark),
+   migrates, loads the demo program (`seed_demo`: tiers, earning rules), creates an integration token with
+   `manage.py create_integration_token`, enrols --members members through the CSV importer and creates the
+   baseline view's tables with raw SQL (bench/minimal.py).
+2. Starts `gunicorn config.wsgi -w 4` with DJANGO_SETTINGS_MODULE=bench.settings (Fidelio's settings plus
+   /bench/minimal/), DEBUG off, persistent connections (DJANGO_CONN_MAX_AGE default 60).
+3. api:    wrk, 8 connections, POST /bench/minimal/ and POST /api/v1/purchases/ alternately, --runs times
+           each, same body (random member among --members, unique order id), same load.
+   hot:    the same with every post for one member (one hot row lock), shorter runs.
+   batch:  POST /api/v1/purchases/batch/ with 100 purchases per call, 8 connections.
+   detail: GET /api/v1/members/{id}/ for a member with 10,000 purchases and for one with 1.
+4. import: `manage.py import_purchases FILE --no-points --quiet` of a generated CSV (--import-rows rows,
+           200,000 customers), each run on a fresh copy of the migrated database; wall time and the
+           command's maximum RSS (getrusage of the child).
+5. Stops gunicorn and the servers (also on failure or Ctrl-C) and prints medians, ratios and PASS/FAIL.
+
+Query counts per request (Django's CaptureQueriesContext through the test client) are recorded too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = BASE_DIR / "bench"
+WRK_DIR = BENCH_DIR / "wrk"
+PY = sys.executable
+ALL = ("api", "hot", "batch", "detail", "import")
+CLIENTS = 8
+BATCH_SIZE = 100
+
+# Targets of issue 3.
+TARGET_API_THROUGHPUT_RATIO = 0.60  # purchase req/s >= 60 % of the minimal view's
+TARGET_API_P99_RATIO = 1.5  # purchase p99 <= 1.5 x the minimal view's
+TARGET_BATCH_PURCHASES_PER_S = 2000
+TARGET_IMPORT_SECONDS = 60
+TARGET_IMPORT_RSS_MB = 500
+
+BENCH_ENV = {
+    "DJANGO_DEBUG": "False",
+    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "DJANGO_SECURE_SSL_REDIRECT": "False",
+    "DJANGO_LOG_LEVEL": "WARNING",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+# ------------------------------------------------------------------------------------------- processes
+def manage(*args: str, env: dict, capture: bool = False) -> str:
+    out = subprocess.run([PY, str(BASE_DIR / "manage.py"), *args], env=env, cwd=BASE_DIR, check=True,
+                         stdout=subprocess.PIPE if capture else None, text=True)
+    return out.stdout if capture else ""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, env: dict, workers: int = 4):
+        self.port = free_port()
+        self.log_path = Path(tempfile.gettempdir()) / f"fidelio-bench-gunicorn-{os.getpid()}.log"
+        gunicorn = shutil.which("gunicorn", path=str(Path(PY).parent)) or "gunicorn"
+        self.argv = [gunicorn, "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{self.port}"]
+        self.env = dict(env, DJANGO_SETTINGS_MODULE="bench.settings")
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Gunicorn:
+        log(f"starting {' '.join(self.argv[1:])} (log {self.log_path})")
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=BASE_DIR, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                urllib.request.urlopen(self.url + "/bench/minimal/", timeout=2)  # noqa: S310 - loopback
+            except urllib.error.HTTPError:
+                return self  # 405 for GET: the app answers
+            except OSError:
+                time.sleep(0.2)
+                continue
+            return self
+        raise RuntimeError("gunicorn did not answer within 60 s")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+
+def wrk(url: str, script: str, args: list[str], *, duration: int, connections: int = CLIENTS,
+        threads: int = 2) -> dict:
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+            "-s", str(WRK_DIR / script), url, "--", *args]
+    out = subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         timeout=duration + 60).stdout
+    line = next((x for x in out.splitlines() if x.startswith("BENCHJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary:\n{out}")
+    r = json.loads(line[len("BENCHJSON "):])
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    r["errors"] = sum(r[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    return r
+
+
+# ------------------------------------------------------------------------------------------------ django
+def django_setup() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    if str(BASE_DIR) not in sys.path:
+        sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+
+
+def sql(query: str, params=None):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def members_enrol(count: int) -> list[int]:
+    """Enrol `count` members (plus three special ones) through the CSV importer's set-based path."""
+    from loyalty.importer import purchases_import
+    from members.models import Member
+
+    moment = (datetime.now(UTC) - timedelta(days=800)).isoformat()
+    names = [f"BENCH{n:06d}" for n in range(count)] + ["BENCH-HOT", "BENCH-HISTORY", "BENCH-FRESH"]
+    lines = ["customer_id,customer_email,order_id,occurred_at,amount,currency\n"]
+    lines += [f"{name},{name.lower()}@bench.test,seed-{name},{moment},10.00,EUR\n" for name in names]
+    report = purchases_import(lines, awards_points=False)
+    if report.rejected:
+        raise RuntimeError(f"member enrolment rejected rows: {report.rejected[:5]}")
+    return list(Member.objects.filter(external_id__startswith="BENCH0").order_by("pk").values_list("pk", flat=True))
+
+
+def member_id(external_id: str) -> int:
+    from members.models import Member
+
+    return Member.objects.values_list("pk", flat=True).get(external_id=external_id)
+
+
+def history_create(member: int, purchases: int) -> float:
+    """`purchases` purchases for one member over the last 3 years, through the batch service (with points,
+    ledger entries and lots for those past their return window)."""
+    from loyalty.batch import purchases_record_batch
+
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    for start in range(0, purchases, 500):
+        items = [{"member": member, "order_id": f"history-{member}-{n}", "amount": f"{10 + n % 90}.50",
+                  "occurred_at": (now - timedelta(hours=1 + n * 26280 // purchases)).isoformat()}
+                 for n in range(start, min(start + 500, purchases))]
+        results = purchases_record_batch(items=items)
+        bad = [r for r in results if r["result"] != "created"]
+        if bad:
+            raise RuntimeError(f"history purchases failed: {bad[:3]}")
+    return time.monotonic() - started
+
+
+def query_counts(token: str, ids: list[int], history: int, fresh: int) -> dict:
+    """Queries per request through Django's test client (same settings as the server)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    out = {}
+
+    def measure(name, method, path, body=None):
+        with CaptureQueriesContext(connection) as ctx:
+            if method == "get":
+                response = client.get(path)
+            else:
+                response = client.post(path, data=json.dumps(body), content_type="application/json")
+        out[name] = {"status": response.status_code, "queries": len(ctx.captured_queries),
+                     "sql": [q["sql"][:300] for q in ctx.captured_queries]}
+
+    def purchase(n):
+        return {"member": ids[n % len(ids)], "order_id": f"qc-{n}", "amount": "42.50", "occurred_at": occurred}
+
+    client.get(f"/api/v1/members/{fresh}/")  # token last_used_at is written at most once a minute: not counted
+    measure("minimal_post", "post", "/bench/minimal/", purchase(0))
+    measure("purchase_post", "post", "/api/v1/purchases/", purchase(1))
+    measure("purchase_post_replay", "post", "/api/v1/purchases/", purchase(1))
+    measure("batch_post_100", "post", "/api/v1/purchases/batch/",
+            {"purchases": [purchase(n) for n in range(100, 200)]})
+    measure("member_detail_10000_purchases", "get", f"/api/v1/members/{history}/")
+    measure("member_detail_1_purchase", "get", f"/api/v1/members/{fresh}/")
+    return out
+
+
+# -------------------------------------------------------------------------------------------- benchmarks
+def bench_api(url: str, token: str, ids_file: Path, *, runs: int, duration: int, tag: str) -> dict:
+    """Minimal view and purchase API alternately (ABBA order), same body, same load."""
+    occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    paths = {"minimal": "/bench/minimal/", "conventional": "/bench/conventional/",
+             "purchase": "/api/v1/purchases/"}
+    counts = {"minimal": minimal_count, "conventional": conventional_count, "purchase": purchases_count}
+    for name, path in paths.items():  # warm-up: workers import lazily, connections open
+        wrk(url, "purchase.lua", [path, token, str(ids_file), f"{tag}-warm-{name}", occurred], duration=3)
+    results: dict[str, list] = {name: [] for name in paths}
+    for i in range(runs):
+        order = list(paths) if i % 2 == 0 else list(reversed(paths))
+        for name in order:
+            before = counts[name]()
+            r = wrk(url, "purchase.lua", [paths[name], token, str(ids_file), f"{tag}-{i}-{name}", occurred],
+                    duration=duration)
+            r["rows_written"] = counts[name]() - before
+            results[name].append(r)
+            log(f"  {tag} run {i + 1} {name:12}: {r['rps']:7.1f} req/s  p50 {r['lat_p50_us'] / 1000:6.1f} ms  "
+                f"p99 {r['lat_p99_us'] / 1000:6.1f} ms  errors {r['errors']}  rows {r['rows_written']}")
+    return results
+
+
+def purchases_count() -> int:
+    return sql("SELECT count(*) FROM loyalty_purchase")[0][0]
+
+
+def minimal_count() -> int:
+    return sql("SELECT count(*) FROM bench_minimal_event")[0][0]
+
+
+def conventional_count() -> int:
+    return sql("SELECT count(*) FROM bench_conv_event")[0][0]
+
+
+def bench_batch(url: str, token: str, ids_file: Path, *, runs: int, duration: int) -> list[dict]:
+    occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    wrk(url, "batch.lua", [token, str(ids_file), "batch-warm", occurred, str(BATCH_SIZE)], duration=3)
+    out = []
+    for i in range(runs):
+        before = purchases_count()
+        r = wrk(url, "batch.lua", [token, str(ids_file), f"batch-{i}", occurred, str(BATCH_SIZE)],
+                duration=duration)
+        r["rows_written"] = purchases_count() - before
+        r["purchases_per_s"] = r["requests"] * BATCH_SIZE / (r["duration_us"] / 1e6)
+        out.append(r)
+        log(f"  batch run {i + 1}: {r['rps']:6.1f} calls/s = {r['purchases_per_s']:7.0f} purchases/s  "
+            f"p99 {r['lat_p99_us'] / 1000:6.1f} ms  errors {r['errors']}  rows {r['rows_written']}")
+    return out
+
+
+def bench_detail(url: str, token: str, members: dict[str, int], *, runs: int, duration: int) -> dict:
+    out: dict[str, list] = {}
+    for name, pk in members.items():
+        path = f"/api/v1/members/{pk}/"
+        wrk(url, "get.lua", [path, token], duration=2)
+        out[name] = []
+        for i in range(runs):
+            r = wrk(url, "get.lua", [path, token], duration=duration)
+            out[name].append(r)
+            log(f"  detail {name} run {i + 1}: {r['rps']:7.1f} req/s  p50 {r['lat_p50_us'] / 1000:6.1f} ms  "
+                f"p99 {r['lat_p99_us'] / 1000:6.1f} ms  errors {r['errors']}")
+    return out
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin(url: str):
+    import psycopg
+
+    return psycopg.connect(_with_db(url, "postgres"), autocommit=True)
+
+
+def measure_command(argv: list[str], env: dict) -> dict:
+    """Run a command in a child that reports the command's wall time and maximum RSS (getrusage)."""
+    out = subprocess.run([PY, str(Path(__file__)), "_measure", "--", *argv], env=env, cwd=BASE_DIR,
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCHJSON "))
+    result = json.loads(line[len("BENCHJSON "):])
+    result["output"] = [x for x in out.splitlines() if not x.startswith("BENCHJSON ")]
+    return result
+
+
+def _measure(argv: list[str]) -> int:
+    started = time.monotonic()
+    proc = subprocess.run(argv, check=False)
+    wall = time.monotonic() - started
+    rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    print("BENCHJSON " + json.dumps({"seconds": wall, "max_rss_mb": rss_kb / 1024, "returncode": proc.returncode}),
+          flush=True)
+    return proc.returncode
+
+
+def bench_import(env: dict, template: str, *, runs: int, rows: int, customers: int, workdir: Path) -> dict:
+    from bench.make_import_csv import write_csv
+
+    csv_path = workdir / f"purchases-{rows}.csv"
+    started = time.monotonic()
+    write_csv(str(csv_path), rows=rows, customers=min(customers, rows))
+    log(f"  CSV: {rows} rows, {min(customers, rows)} customers, {csv_path.stat().st_size / 1e6:.0f} MB "
+        f"in {time.monotonic() - started:.1f} s")
+    base_url = env["DATABASE_URL"]
+    out: dict[str, list] = {"fresh": [], "rerun": []}
+    for i in range(runs):
+        name = f"bench_import_{i}"
+        with _admin(base_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        run_env = dict(env, DATABASE_URL=_with_db(base_url, name), DJANGO_SETTINGS_MODULE="config.settings")
+        argv = [PY, "manage.py", "import_purchases", str(csv_path), "--no-points", "--quiet"]
+        r = measure_command(argv, run_env)
+        import psycopg
+
+        with psycopg.connect(run_env["DATABASE_URL"]) as conn:
+            r["purchases_in_db"] = conn.execute("SELECT count(*) FROM loyalty_purchase WHERE order_id LIKE 'ORD%'"
+                                                ).fetchone()[0]
+            r["members_in_db"] = conn.execute("SELECT count(*) FROM members_member WHERE external_id LIKE 'CUST%'"
+                                              ).fetchone()[0]
+        r["rows_per_s"] = rows / r["seconds"]
+        out["fresh"].append(r)
+        log(f"  import run {i + 1}: {r['seconds']:.1f} s ({r['rows_per_s']:.0f} rows/s), max RSS "
+            f"{r['max_rss_mb']:.0f} MB, {r['purchases_in_db']} purchases / {r['members_in_db']} members in the "
+            f"database; {' '.join(r['output'])}")
+        if i == runs - 1:  # the same file again into the same database: everything already there
+            r2 = measure_command(argv, run_env)
+            out["rerun"].append(r2)
+            log(f"  import re-run (all rows present): {r2['seconds']:.1f} s, max RSS {r2['max_rss_mb']:.0f} MB; "
+                f"{' '.join(r2['output'])}")
+        with _admin(base_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    csv_path.unlink()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ report
+def machine_facts() -> dict:
+    cpu = ""
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    mem_kb = 0
+    with contextlib.suppress(OSError, StopIteration):
+        mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                          if line.startswith("MemTotal")))
+    facts = {
+        "cores": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "os": platform.platform(), "python": platform.python_version(),
+    }
+    with contextlib.suppress(Exception):
+        import django
+        import gunicorn
+        import rest_framework
+
+        facts.update(django=django.get_version(), drf=rest_framework.VERSION, gunicorn=gunicorn.__version__)
+    with contextlib.suppress(Exception):
+        facts["postgresql"] = sql("SELECT version()")[0][0]
+        facts["pg_settings"] = dict(sql(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name IN ('shared_buffers', "
+            "'fsync', 'synchronous_commit', 'max_connections', 'work_mem', 'wal_level', 'max_wal_size')"))
+    with contextlib.suppress(Exception):
+        git = ["git", "-C", str(BASE_DIR)]
+        facts["git_commit"] = subprocess.run([*git, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                                             text=True).stdout.strip()
+        facts["git_modified_files"] = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no"], stdout=subprocess.PIPE, text=True
+        ).stdout.split("\n")[:-1]
+    with contextlib.suppress(Exception):
+        facts["wrk"] = subprocess.run(["wrk", "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True).stdout.splitlines()[0]
+    return facts
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def summarise(results: dict) -> list[str]:
+    lines = []
+    ms = 1000.0
+
+    def api_block(key: str, title: str, judge: bool):
+        data = results.get(key)
+        if not data:
+            return
+        pu = data["purchase"]
+        pu_rps, pu_p99 = median([r["rps"] for r in pu]), median([r["lat_p99_us"] for r in pu])
+        lines.append(f"{title} (8 connections, {len(pu)} runs, medians)")
+        for name, label in (("minimal", "raw-SQL floor view"), ("conventional", "conventional DRF view"),
+                            ("purchase", "purchase API")):
+            rows = data.get(name) or []
+            if rows:
+                lines.append(f"  {label:22} {median([r['rps'] for r in rows]):8.1f} req/s   p50 "
+                             f"{median([r['lat_p50_us'] for r in rows]) / ms:6.1f} ms   p99 "
+                             f"{median([r['lat_p99_us'] for r in rows]) / ms:6.1f} ms   "
+                             f"errors {sum(r['errors'] for r in rows)}")
+        for name, label in (("minimal", "vs raw-SQL floor"), ("conventional", "vs conventional DRF")):
+            base = data.get(name) or []
+            if not base:
+                continue
+            b_rps, b_p99 = median([r["rps"] for r in base]), median([r["lat_p99_us"] for r in base])
+            run_ratios = [p["rps"] / m["rps"] for m, p in zip(base, pu, strict=True)]
+            run_p99 = [p["lat_p99_us"] / m["lat_p99_us"] for m, p in zip(base, pu, strict=True)]
+            tput_ratio, p99_ratio = pu_rps / b_rps, pu_p99 / b_p99
+            lines.append(f"  {label}: throughput ratio {tput_ratio:.2f} (runs "
+                         f"{', '.join(f'{x:.2f}' for x in run_ratios)})"
+                         + (f" target >= {TARGET_API_THROUGHPUT_RATIO:.2f}: "
+                            f"{verdict(tput_ratio >= TARGET_API_THROUGHPUT_RATIO)}" if judge else ""))
+            lines.append(f"  {label}: p99 ratio        {p99_ratio:.2f} (runs "
+                         f"{', '.join(f'{x:.2f}' for x in run_p99)})"
+                         + (f" target <= {TARGET_API_P99_RATIO:.2f}: {verdict(p99_ratio <= TARGET_API_P99_RATIO)}"
+                            if judge else ""))
+
+    api_block("api", "POST /api/v1/purchases/ vs minimal DRF view, 10,000 members", True)
+    api_block("hot", "Same, every post for ONE member (hot row)", False)
+    if results.get("batch"):
+        b = results["batch"]
+        pps = median([r["purchases_per_s"] for r in b])
+        lines.append(f"POST /api/v1/purchases/batch/ ({BATCH_SIZE} per call, 8 connections, {len(b)} runs, medians)")
+        lines.append(f"  {median([r['rps'] for r in b]):.1f} calls/s = {pps:.0f} purchases/s   "
+                     f"p99 {median([r['lat_p99_us'] for r in b]) / ms:.1f} ms   errors {sum(r['errors'] for r in b)}"
+                     f"   ratio to target {pps / TARGET_BATCH_PURCHASES_PER_S:.2f}"
+                     f"   target >= {TARGET_BATCH_PURCHASES_PER_S}: {verdict(pps >= TARGET_BATCH_PURCHASES_PER_S)}")
+    if results.get("detail"):
+        lines.append("GET /api/v1/members/{id}/ (8 connections, medians)")
+        for name, runs in results["detail"].items():
+            lines.append(f"  {name:22} {median([r['rps'] for r in runs]):8.1f} req/s   "
+                         f"p50 {median([r['lat_p50_us'] for r in runs]) / ms:6.1f} ms   "
+                         f"p99 {median([r['lat_p99_us'] for r in runs]) / ms:6.1f} ms")
+    if results.get("import"):
+        f = results["import"]["fresh"]
+        secs, rss = median([r["seconds"] for r in f]), max(r["max_rss_mb"] for r in f)
+        lines.append(f"manage.py import_purchases --no-points --quiet, {results['import_rows']} rows "
+                     f"({len(f)} runs, fresh database each)")
+        run_secs = ", ".join(f"{r['seconds']:.1f}" for r in f)
+        run_rss = ", ".join(f"{r['max_rss_mb']:.0f}" for r in f)
+        lines.append(f"  median {secs:.1f} s ({results['import_rows'] / secs:,.0f} rows/s; runs {run_secs} s)   "
+                     f"target <= {TARGET_IMPORT_SECONDS} s: {verdict(secs <= TARGET_IMPORT_SECONDS)}")
+        lines.append(f"  max RSS {rss:.0f} MB (runs {run_rss})   "
+                     f"target < {TARGET_IMPORT_RSS_MB} MB: {verdict(rss < TARGET_IMPORT_RSS_MB)}")
+        for r in results["import"]["rerun"]:
+            lines.append(f"  re-run of the same file (all present): {r['seconds']:.1f} s, "
+                         f"max RSS {r['max_rss_mb']:.0f} MB")
+    if results.get("queries"):
+        counts = ", ".join(f"{k} {v['queries']}" for k, v in results["queries"].items())
+        lines.append(f"Queries per request: {counts}")
+    return lines
+
+
+# -------------------------------------------------------------------------------------------------- main
+def inside(args) -> int:
+    only = set(args.only.split(",")) if args.only else set(ALL)
+    env = dict(os.environ, **BENCH_ENV)
+    env.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py: config.settings; gunicorn: bench.settings
+    os.environ.update(BENCH_ENV)
+    workdir = Path(tempfile.mkdtemp(prefix="fidelio-bench-"))
+    results: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                     "options": {"runs": args.runs, "duration_s": args.duration, "members": args.members,
+                                 "clients": CLIENTS, "batch_size": BATCH_SIZE, "only": sorted(only)}}
+    try:
+        log("migrate + seed_demo")
+        manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("seed_demo", env=env, capture=True)
+        template = "bench_base"
+        if "import" in only:  # the migrated, seeded database before any benchmark data, for the imports
+            with _admin(env["DATABASE_URL"]) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{template}"')
+                conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{urlsplit(env["DATABASE_URL"]).path[1:]}"')
+        token = manage("create_integration_token", f"bench-{os.getpid()}", env=env, capture=True).strip()
+        django_setup()
+        results["machine"] = machine_facts()
+        web = only & {"api", "hot", "batch", "detail"}
+        if web:
+            started = time.monotonic()
+            ids = members_enrol(args.members)
+            from bench.minimal import SETUP_SQL
+
+            for statement in SETUP_SQL:
+                sql(statement)
+            log(f"{len(ids)} members enrolled in {time.monotonic() - started:.1f} s")
+            ids_file, hot_file = workdir / "members.txt", workdir / "hot.txt"
+            ids_file.write_text("\n".join(map(str, ids)) + "\n")
+            hot = member_id("BENCH-HOT")
+            hot_file.write_text(f"{hot}\n")
+            history, fresh = member_id("BENCH-HISTORY"), member_id("BENCH-FRESH")
+            if "detail" in only:
+                seconds = history_create(history, 10_000)
+                log(f"10,000 purchases for member {history} in {seconds:.1f} s")
+            results["queries"] = query_counts(token, ids, history, fresh)
+            log("queries per request: " + ", ".join(f"{k} {v['queries']} ({v['status']})"
+                                                    for k, v in results["queries"].items()))
+            from django.db import connections
+
+            connections.close_all()
+            with Gunicorn(env) as server:
+                if "api" in only:
+                    log(f"api: {args.runs} x {args.duration} s per view")
+                    results["api"] = bench_api(server.url, token, ids_file, runs=args.runs,
+                                               duration=args.duration, tag=f"api{os.getpid()}")
+                if "hot" in only:
+                    log(f"hot: {args.runs} x {max(5, args.duration // 2)} s per view, member {hot}")
+                    results["hot"] = bench_api(server.url, token, hot_file, runs=args.runs,
+                                               duration=max(5, args.duration // 2), tag=f"hot{os.getpid()}")
+                if "batch" in only:
+                    log(f"batch: {args.runs} x {args.duration} s")
+                    results["batch"] = bench_batch(server.url, token, ids_file, runs=args.runs,
+                                                   duration=args.duration)
+                if "detail" in only:
+                    log(f"detail: {args.runs} x {max(5, args.duration // 2)} s per member")
+                    results["detail"] = bench_detail(
+                        server.url, token, {"10,000 purchases": history, "1 purchase": fresh},
+                        runs=args.runs, duration=max(5, args.duration // 2))
+            connections.close_all()
+        if "import" in only:
+            log(f"import: {args.runs} runs of {args.import_rows} rows")
+            results["import_rows"] = args.import_rows
+            results["import"] = bench_import(env, template, runs=args.runs, rows=args.import_rows,
+                                             customers=args.import_customers, workdir=workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("\n" + "=" * 100)
+    m = results.get("machine", {})
+    print(f"Machine: {m.get('cores')} cores ({m.get('cpu')}), {m.get('memory_gib')} GiB, Python {m.get('python')}, "
+          f"{(m.get('postgresql') or '').split(' on ')[0]}, Django {m.get('django')}, gunicorn {m.get('gunicorn')}")
+    print(f"Code: commit {m.get('git_commit')}, {len(m.get('git_modified_files') or [])} modified tracked files")
+    for line in summarise(results):
+        print(line)
+    print("=" * 100)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+        print(f"raw results: {args.json}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_measure"]:
+        return _measure(argv[2:] if argv[1:2] == ["--"] else argv[1:])
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ALL)}")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per benchmark (median reported)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per load run (hot/detail: half)")
+    parser.add_argument("--members", type=int, default=10_000, help="members the posts are spread over")
+    parser.add_argument("--import-rows", type=int, default=1_000_000)
+    parser.add_argument("--import-customers", type=int, default=200_000)
+    parser.add_argument("--json", default="", help="also write the raw results to this file")
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.only and not set(args.only.split(",")) <= set(ALL):
+        parser.error(f"--only takes {','.join(ALL)}")
+    if args.inside:
+        return inside(args)
+    wanted = set(args.only.split(",")) if args.only else set(ALL)
+    if wanted - {"import"} and not shutil.which("wrk"):
+        parser.error("wrk is needed for the HTTP benchmarks: apt-get install -y wrk")
+    # Fresh throwaway servers (or DATABASE_URL/REDIS_URL when set), stopped whatever happens.
+    return subprocess.call([PY, str(BASE_DIR / "config" / "embedded.py"), "exec", "--throwaway", "--",
+                            PY, str(Path(__file__).resolve()), "--inside", *argv], cwd=BASE_DIR)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
