@@ -2,7 +2,7 @@
 
 Run from the project folder (needs `wrk`: `apt-get install -y wrk`)::
 
-    .venv/bin/python bench/run.py                      # everything, 3 runs each (about 12 minutes)
+    .venv/bin/python bench/run.py                      # everything, 3 runs each (about 11 minutes)
     .venv/bin/python bench/run.py --only api,batch     # some of: api, hot, batch, detail, import
     .venv/bin/python bench/run.py --runs 5 --duration 30 --json bench/results/my-run.json
 
@@ -12,11 +12,13 @@ What it does, all on 127.0.0.1 only and bounded in time:
    DATABASE_URL / REDIS_URL when both are set; the role then needs CREATEDB for the import benchmark),
    migrates, loads the demo program (`seed_demo`: tiers, earning rules), creates an integration token with
    `manage.py create_integration_token`, enrols --members members through the CSV importer and creates the
-   baseline view's tables with raw SQL (bench/minimal.py).
+   baseline views' tables with raw SQL (bench/minimal.py).
 2. Starts `gunicorn config.wsgi -w 4` with DJANGO_SETTINGS_MODULE=bench.settings (Fidelio's settings plus
-   /bench/minimal/), DEBUG off, persistent connections (DJANGO_CONN_MAX_AGE default 60).
-3. api:    wrk, 8 connections, POST /bench/minimal/ and POST /api/v1/purchases/ alternately, --runs times
-           each, same body (random member among --members, unique order id), same load.
+   the baselines /bench/minimal/ and /bench/conventional/), DEBUG off, persistent connections
+   (DJANGO_CONN_MAX_AGE default 60). Waits while other benchmark or test processes use the machine.
+3. api:    wrk, 8 connections, POST /bench/minimal/ (raw SQL), /bench/conventional/ (Serializer + ORM) and
+           /api/v1/purchases/ in turn (ABC, then CBA), --runs times each, same body (random member among
+           --members, unique order id), same load.
    hot:    the same with every post for one member (one hot row lock), shorter runs.
    batch:  POST /api/v1/purchases/batch/ with 100 purchases per call, 8 connections.
    detail: GET /api/v1/members/{id}/ for a member with 10,000 purchases and for one with 1.
@@ -141,18 +143,78 @@ class Gunicorn:
         self._log.close()
 
 
+def foreign_load() -> list[str]:
+    """Other load on this machine that would skew the figures: wrk, gunicorn, pytest or benchmark processes
+    that are not ours (neither this process's ancestors nor its descendants)."""
+    ours, parents, found = {os.getpid()}, {}, []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    pid = os.getpid()
+    while pid in parents and parents[pid] > 1:  # our ancestors (the launcher, the outer run.py) are ours too
+        pid = parents[pid]
+        ours.add(pid)
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parents.items():
+            if ppid in ours and pid not in ours:
+                ours.add(pid)
+                changed = True
+    for pid in parents:
+        if pid in ours:
+            continue
+        with contextlib.suppress(OSError):
+            cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if any(word in cmd for word in ("wrk ", "gunicorn", "pytest", "bench/run.py", "profile_requests.py")):
+                found.append(f"{pid}: {cmd[:100]}")
+    return found
+
+
+def wait_for_quiet(results: dict, limit: float = 600) -> None:
+    """Wait (up to `limit` s) while another benchmark or test run uses the machine; note it in the results."""
+    deadline = time.monotonic() + limit
+    others = foreign_load()
+    if others:
+        log(f"other load on this machine, waiting for it to end: {others}")
+    while others and time.monotonic() < deadline:
+        time.sleep(5)
+        others = foreign_load()
+    if others:
+        log(f"WARNING: measuring while other load runs; figures are skewed: {others}")
+        results.setdefault("contended", []).extend(others)
+
+
 def wrk(url: str, script: str, args: list[str], *, duration: int, connections: int = CLIENTS,
         threads: int = 2) -> dict:
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
             "-s", str(WRK_DIR / script), url, "--", *args]
-    out = subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         timeout=duration + 60).stdout
+    seen = set(foreign_load())
+    with tempfile.TemporaryFile("w+") as output:
+        proc = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + duration + 60
+        while proc.poll() is None:  # look for other load every second while wrk runs
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise RuntimeError("wrk did not finish in time")
+            seen.update(foreign_load())
+            time.sleep(1)
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, argv)
+        output.seek(0)
+        out = output.read()
+    other_load = sorted(seen)
+    if other_load:
+        log(f"  WARNING: other load on the machine during this run: {other_load}")
     line = next((x for x in out.splitlines() if x.startswith("BENCHJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary:\n{out}")
     r = json.loads(line[len("BENCHJSON "):])
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     r["errors"] = sum(r[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    r["other_load"] = other_load
     return r
 
 
@@ -248,7 +310,7 @@ def query_counts(token: str, ids: list[int], history: int, fresh: int) -> dict:
 
 # -------------------------------------------------------------------------------------------- benchmarks
 def bench_api(url: str, token: str, ids_file: Path, *, runs: int, duration: int, tag: str) -> dict:
-    """Minimal view and purchase API alternately (ABBA order), same body, same load."""
+    """The baseline views and the purchase API in turn (ABC, CBA, ...), same body, same load."""
     occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     paths = {"minimal": "/bench/minimal/", "conventional": "/bench/conventional/",
              "purchase": "/api/v1/purchases/"}
@@ -411,9 +473,10 @@ def machine_facts() -> dict:
     with contextlib.suppress(Exception):
         git = ["git", "-C", str(BASE_DIR)]
         facts["git_commit"] = subprocess.run([*git, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
-                                             text=True).stdout.strip()
+                                             stderr=subprocess.DEVNULL, text=True).stdout.strip()
         facts["git_modified_files"] = subprocess.run(
-            [*git, "status", "--porcelain", "--untracked-files=no"], stdout=subprocess.PIPE, text=True
+            [*git, "status", "--porcelain", "--untracked-files=no"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True
         ).stdout.split("\n")[:-1]
     with contextlib.suppress(Exception):
         facts["wrk"] = subprocess.run(["wrk", "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -461,7 +524,7 @@ def summarise(results: dict) -> list[str]:
                          + (f" target <= {TARGET_API_P99_RATIO:.2f}: {verdict(p99_ratio <= TARGET_API_P99_RATIO)}"
                             if judge else ""))
 
-    api_block("api", "POST /api/v1/purchases/ vs minimal DRF view, 10,000 members", True)
+    api_block("api", "POST /api/v1/purchases/ vs the baseline DRF views, 10,000 members", True)
     api_block("hot", "Same, every post for ONE member (hot row)", False)
     if results.get("batch"):
         b = results["batch"]
@@ -498,7 +561,13 @@ def summarise(results: dict) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------------- main
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # so that gunicorn and the servers are stopped on SIGTERM/SIGHUP too
+
+
 def inside(args) -> int:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     only = set(args.only.split(",")) if args.only else set(ALL)
     env = dict(os.environ, **BENCH_ENV)
     env.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py: config.settings; gunicorn: bench.settings
@@ -544,24 +613,29 @@ def inside(args) -> int:
             connections.close_all()
             with Gunicorn(env) as server:
                 if "api" in only:
+                    wait_for_quiet(results)
                     log(f"api: {args.runs} x {args.duration} s per view")
                     results["api"] = bench_api(server.url, token, ids_file, runs=args.runs,
                                                duration=args.duration, tag=f"api{os.getpid()}")
                 if "hot" in only:
+                    wait_for_quiet(results)
                     log(f"hot: {args.runs} x {max(5, args.duration // 2)} s per view, member {hot}")
                     results["hot"] = bench_api(server.url, token, hot_file, runs=args.runs,
                                                duration=max(5, args.duration // 2), tag=f"hot{os.getpid()}")
                 if "batch" in only:
+                    wait_for_quiet(results)
                     log(f"batch: {args.runs} x {args.duration} s")
                     results["batch"] = bench_batch(server.url, token, ids_file, runs=args.runs,
                                                    duration=args.duration)
                 if "detail" in only:
+                    wait_for_quiet(results)
                     log(f"detail: {args.runs} x {max(5, args.duration // 2)} s per member")
                     results["detail"] = bench_detail(
                         server.url, token, {"10,000 purchases": history, "1 purchase": fresh},
                         runs=args.runs, duration=max(5, args.duration // 2))
             connections.close_all()
         if "import" in only:
+            wait_for_quiet(results)
             log(f"import: {args.runs} runs of {args.import_rows} rows")
             results["import_rows"] = args.import_rows
             results["import"] = bench_import(env, template, runs=args.runs, rows=args.import_rows,
@@ -575,6 +649,12 @@ def inside(args) -> int:
     print(f"Code: commit {m.get('git_commit')}, {len(m.get('git_modified_files') or [])} modified tracked files")
     for line in summarise(results):
         print(line)
+    skewed = sorted({x for key in ("api", "hot", "detail") for runs in (results.get(key) or {}).values()
+                     for r in runs for x in r.get("other_load", [])}
+                    | {x for r in results.get("batch") or [] for x in r.get("other_load", [])}
+                    | set(results.get("contended", [])))
+    if skewed:
+        print(f"WARNING: other benchmark/test processes ran during some measurements: {skewed}")
     print("=" * 100)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
