@@ -17,7 +17,6 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import pstats
 import re
 import subprocess
@@ -33,18 +32,9 @@ ALL = ("minimal", "purchase", "batch", "detail")
 
 def inside(args) -> int:
     sys.path.insert(0, str(BASE_DIR))
-    from bench.run import BENCH_ENV, history_create, manage, member_id, members_enrol, sql
+    from bench.run import history_create, inprocess_setup, member_id, members_enrol, sql
 
-    env = dict(os.environ, **BENCH_ENV)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    os.environ.update(BENCH_ENV)
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", env=env, capture=True)
-    token = manage("create_integration_token", "profile", env=env, capture=True).strip()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    import django
-
-    django.setup()
+    token = inprocess_setup("profile")
     from django.db import connection
     from django.test import Client
 

@@ -308,6 +308,22 @@ def query_counts(token: str, ids: list[int], history: int, fresh: int) -> dict:
     return out
 
 
+def inprocess_setup(token_name: str) -> str:
+    """For the in-process tools (profile_requests.py, soak_purchase.py): migrate and seed the throwaway
+    database, create a token, and set Django up with the benchmark settings. Returns the token."""
+    env = dict(os.environ, **BENCH_ENV)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    os.environ.update(BENCH_ENV)
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    manage("seed_demo", env=env, capture=True)
+    token = manage("create_integration_token", token_name, env=env, capture=True).strip()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    import django
+
+    django.setup()
+    return token
+
+
 # -------------------------------------------------------------------------------------------- benchmarks
 def bench_api(url: str, token: str, ids_file: Path, *, runs: int, duration: int, tag: str) -> dict:
     """The baseline views and the purchase API in turn (ABC, CBA, ...), same body, same load."""

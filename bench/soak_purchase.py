@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import subprocess
@@ -34,18 +33,9 @@ FROM pg_stat_user_tables WHERE relname IN ('members_member', 'loyalty_purchase')
 
 def inside(args) -> int:
     sys.path.insert(0, str(BASE_DIR))
-    from bench.run import BENCH_ENV, manage, member_id, members_enrol, sql
+    from bench.run import inprocess_setup, member_id, members_enrol, sql
 
-    env = dict(os.environ, **BENCH_ENV)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    os.environ.update(BENCH_ENV)
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", env=env, capture=True)
-    token = manage("create_integration_token", "soak", env=env, capture=True).strip()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    import django
-
-    django.setup()
+    token = inprocess_setup("soak")
     from django.db import connection
     from django.test import Client
 
