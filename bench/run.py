@@ -143,6 +143,11 @@ class Gunicorn:
         self._log.close()
 
 
+# Command-line fragments of processes that load the machine: other benchmarks, servers, test and CI runs.
+_LOAD_WORDS = ("wrk ", "gunicorn", "pytest", "bench/run.py", "profile_requests.py", "soak_purchase.py", ".ci/run",
+               "ci-clone", "make test")
+
+
 def foreign_load() -> list[str]:
     """Other load on this machine that would skew the figures: wrk, gunicorn, pytest or benchmark processes
     that are not ours (neither this process's ancestors nor its descendants)."""
@@ -167,7 +172,7 @@ def foreign_load() -> list[str]:
             continue
         with contextlib.suppress(OSError):
             cmd = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if any(word in cmd for word in ("wrk ", "gunicorn", "pytest", "bench/run.py", "profile_requests.py")):
+            if any(word in cmd for word in _LOAD_WORDS):
                 found.append(f"{pid}: {cmd[:100]}")
     return found
 
