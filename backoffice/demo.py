@@ -103,9 +103,7 @@ def _purchase_history(members: list[Member]) -> None:
     rows.sort(key=lambda r: r["occurred_at"])
     for start in range(0, len(rows), 400):
         chunk = rows[start:start + 400]
-        purchases_record_batch(items=chunk, validated=[
-            (i, {**r, "items": r["items"]}) for i, r in enumerate(chunk)
-        ], now=now)
+        purchases_record_batch(items=chunk, validated=list(enumerate(chunk)), now=now)
     purchases_confirm_due(now=now)
     lots_expire_due(now=now)
 

@@ -209,9 +209,7 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
     if confirmed_members:
         for member in Member.objects.filter(pk__in=confirmed_members, referred_by__isnull=False,
                                             referral_rewarded_at__isnull=True):
-            first = Purchase.objects.filter(member=member, confirmed_at__isnull=False).first()
-            if first is not None:
-                _referral_reward(member, purchase=first, now=now)
+            _referral_reward(member, now=now)
 
     # Tiers: one aggregate for all members; upgrades (rare) one at a time.
     if awards_points:

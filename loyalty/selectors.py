@@ -101,10 +101,6 @@ def ledger_list(*, member: Member) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(member=member).order_by("-created_at", "-id")
 
 
-def purchase_get(*, source: str, order_id: str) -> Purchase | None:
-    return Purchase.objects.filter(source=source, order_id=order_id).first()
-
-
 _MISMATCH_SQL = """
 SELECT m.id, m.member_number, m.points_balance, COALESCE(l.total, 0), COALESCE(lt.total, 0),
        m.pending_points, COALESCE(p.total, 0)

@@ -191,10 +191,10 @@ def _confirm(purchase: Purchase, *, member: Member, now: datetime, was_pending: 
     Purchase.objects.filter(pk=purchase.pk).update(points_pending=0, confirmed_at=now, status=status)
     purchase.points_pending, purchase.confirmed_at, purchase.status = 0, now, status
     if purchase.returned_amount < purchase.amount:
-        _referral_reward(member, purchase=purchase, now=now)
+        _referral_reward(member, now=now)
 
 
-def _referral_reward(member: Member, *, purchase: Purchase, now: datetime) -> None:
+def _referral_reward(member: Member, *, now: datetime) -> None:
     referrer_id, member_number = Member.objects.filter(pk=member.pk).values_list(
         "referred_by_id", "member_number").get()
     if referrer_id is None or not referral_mark_rewarded(member=member, now=now):
@@ -227,21 +227,23 @@ def purchase_confirm(*, purchase_id: int, now: datetime) -> bool:
     return True
 
 
+def _ids_in_batches(queryset, batch: int):
+    """Primary keys of `queryset`, ascending, fetched `batch` at a time (keyset pagination: rows handled
+    meanwhile drop out of the filter without shifting the pages)."""
+    last_id = 0
+    while True:
+        ids = list(queryset.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return
+        yield from ids
+        last_id = ids[-1]
+
+
 def purchases_confirm_due(*, now: datetime | None = None, batch: int = 500) -> int:
     """Confirm every purchase past its return window. Safe to re-run; each purchase in its own transaction."""
     now = now or timezone.now()
-    done = 0
-    last_id = 0
-    while True:
-        ids = list(
-            Purchase.objects.filter(confirmed_at__isnull=True, confirm_after__lte=now, pk__gt=last_id)
-            .order_by("pk").values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return done
-        for pk in ids:
-            done += purchase_confirm(purchase_id=pk, now=now)
-        last_id = ids[-1]
+    due = Purchase.objects.filter(confirmed_at__isnull=True, confirm_after__lte=now)
+    return sum(purchase_confirm(purchase_id=pk, now=now) for pk in _ids_in_batches(due, batch))
 
 
 # ------------------------------------------------------------------------------------------------ returns
@@ -315,18 +317,8 @@ def purchase_return(*, order_id: str, return_id: str, amount: Decimal, source: s
 def lots_expire_due(*, now: datetime | None = None, batch: int = 1000) -> int:
     """Write an `expire` entry for every lot past its date. Re-runs add nothing (one entry per lot)."""
     now = now or timezone.now()
-    count = 0
-    last_id = 0
-    while True:
-        ids = list(
-            PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now, pk__gt=last_id)
-            .order_by("pk").values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return count
-        for pk in ids:
-            count += ledger.points_expire_lot(lot_id=pk, now=now) is not None
-        last_id = ids[-1]
+    due = PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now)
+    return sum(ledger.points_expire_lot(lot_id=pk, now=now) is not None for pk in _ids_in_batches(due, batch))
 
 
 def expiry_notices_send(*, now: datetime | None = None) -> int:
@@ -369,19 +361,11 @@ def tiers_close_due(*, now: datetime | None = None, batch: int = 500) -> dict[st
     """Close every qualification period that has ended: keep, raise or lower (one step) each member's tier."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
-    last_id = 0
-    while True:
-        ids = list(
-            Member.objects.filter(tier_period_end__lte=now, pk__gt=last_id)
-            .order_by("pk").values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return counts
-        for pk in ids:
-            figures = qualifying_figures(member_id=pk, now=now)
-            outcome = tier_period_close(member_id=pk, figures=figures, basis=settings.FIDELIO_TIER_BASIS, now=now)
-            counts[outcome] = counts.get(outcome, 0) + 1
-        last_id = ids[-1]
+    for pk in _ids_in_batches(Member.objects.filter(tier_period_end__lte=now), batch):
+        figures = qualifying_figures(member_id=pk, now=now)
+        outcome = tier_period_close(member_id=pk, figures=figures, basis=settings.FIDELIO_TIER_BASIS, now=now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 # ------------------------------------------------------------------------------------------ staff, bonus
