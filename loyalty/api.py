@@ -321,7 +321,7 @@ class MeApi(APIView):
 
     @extend_schema(responses=MeSerializer, tags=["me"])
     def get(self, request):
-        return Response(MeSerializer(member_get(request.member.pk)).data)
+        return Response(MeSerializer(request.member).data)
 
     @extend_schema(request=MeUpdateSerializer, responses=MeSerializer, tags=["me"])
     def patch(self, request):
