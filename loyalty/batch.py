@@ -212,10 +212,13 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
             _referral_reward(member, now=now)
 
     # Tiers: one aggregate for all members; upgrades (rare) one at a time.
-    if awards_points:
-        figures = qualifying_figures_many(member_ids=member_ids, now=now)
-        ranked = tiers_ranked()
-        for pk in member_ids:
+    # Members already at the top tier cannot move up: their histories are not aggregated.
+    ranked = tiers_ranked()
+    top_rank = ranked[0].rank if ranked else 0
+    climbers = [pk for pk in member_ids if (tiers[pk][0] or 0) < top_rank] if awards_points else []
+    if climbers:
+        figures = qualifying_figures_many(member_ids=climbers, now=now)
+        for pk in climbers:
             best = tier_for_figures(figures=figures[pk], basis=settings.FIDELIO_TIER_BASIS, tiers=ranked)
             current_rank = tiers[pk][0] or 0
             if best is not None and best.rank > current_rank:

@@ -302,20 +302,22 @@ WITH ins AS (
     WHERE id = %s AND %s <> 0 AND EXISTS (SELECT 1 FROM ins)
     RETURNING id
 )
-SELECT (SELECT id FROM ins), f.* FROM ({figures}) AS f
+SELECT (SELECT id FROM ins){figures}
 """
 
 
-def purchase_insert_pending(*, purchase: Purchase, pending: int, figures_sql: str, figures_params: list
+def purchase_insert_pending(*, purchase: Purchase, pending: int, figures_sql: str | None, figures_params: list
                             ) -> tuple[int | None, list]:
     """Insert a purchase if its (source, order id) is new and add `pending` points to its member, in ONE
     statement that also returns the member's qualifying aggregates (`figures_sql`, which sees the state
-    before this insert). The caller holds the member's row lock. Returns (new id or None, aggregates)."""
+    before this insert; None for none). The caller holds the member's row lock. Returns (new id or None,
+    aggregates)."""
     from django.db import connection
 
     p = purchase
+    figures = f", f.* FROM ({figures_sql}) AS f" if figures_sql else ""
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD.format(figures=figures_sql), [
+        cursor.execute(_RECORD.format(figures=figures), [
             p.member_id, p.source, p.order_id, p.amount, p.currency, p.occurred_at, p.status, p.awards_points,
             p.points_earned, p.points_pending, p.confirm_after, p.earn_breakdown, p.request_hash, p.created_at,
             pending, p.member_id, pending, *figures_params,

@@ -27,7 +27,13 @@ from loyalty.periods import add_months
 from loyalty.rules import Line, points_for_purchase
 from loyalty.selectors import qualifying_figures, qualifying_sql
 from members.models import Member
-from members.services import referral_mark_rewarded, tier_period_close, tier_upgrade_if_qualified, tiers_ranked
+from members.services import (
+    referral_mark_rewarded,
+    tier_above_exists,
+    tier_period_close,
+    tier_upgrade_if_qualified,
+    tiers_ranked,
+)
 
 log = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
@@ -140,8 +146,13 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
         earn_breakdown=breakdown, request_hash=digest, created_at=now,
     )
     at_once = confirm_after <= now
-    # One round trip: insert if new, add the pending points, read the tier figures.
-    figures_sql, figures_params, windows = qualifying_sql(member_id=member.pk, now=now)
+    # One round trip: insert if new, add the pending points, and read the tier figures, but only when a
+    # higher tier exists: a member at the top tier cannot upgrade, so their post never aggregates their
+    # history (which grows without bound for very active members, under the member's row lock).
+    can_upgrade = awards_points and tier_above_exists(member.tier)
+    figures_sql, figures_params, windows = (
+        qualifying_sql(member_id=member.pk, now=now) if can_upgrade else (None, [], [])
+    )
     purchase.pk, sums = ledger.purchase_insert_pending(
         purchase=purchase, pending=0 if at_once else points, figures_sql=figures_sql, figures_params=figures_params
     )
@@ -155,7 +166,7 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
         )
     if at_once:
         _confirm(purchase, member=member, now=now, was_pending=False)
-    if awards_points:
+    if can_upgrade:
         # The aggregate ran before the insert: add this purchase where its date falls in the window.
         own = points if settings.FIDELIO_TIER_BASIS == "points" else data.amount
         figures = {

@@ -218,6 +218,12 @@ def tiers_ranked() -> list[Tier]:
     return memo_get(TIERS_CACHE_KEY, lambda: list(Tier.objects.order_by("-rank")))
 
 
+def tier_above_exists(tier: Tier | None) -> bool:
+    """Whether any tier ranks above `tier` (None: the member has no tier yet), i.e. an upgrade is possible."""
+    ranked = tiers_ranked()
+    return bool(ranked) and (tier is None or ranked[0].rank > tier.rank)
+
+
 def tiers_changed(**kwargs) -> None:
     memo_forget(TIERS_CACHE_KEY)
 

@@ -36,6 +36,23 @@ def test_upgrade_happens_at_once_when_the_threshold_is_crossed(tiers):
     assert m.tier_period_end.date() == (T0 + DAY + timedelta(days=365)).date()
 
 
+def test_top_tier_posts_do_not_aggregate_the_history(tiers):
+    """Only a member who can still move up pays for the qualifying aggregate (it grows with the history)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = MemberFactory()
+    with CaptureQueriesContext(connection) as below_top:
+        buy(member, "3000")
+    assert fresh(member).tier.name == "Gold"
+    with CaptureQueriesContext(connection) as at_top:
+        buy(member, "10", at=T0 + DAY)
+    assert any("SUM(" in q["sql"] for q in below_top.captured_queries)
+    assert not any("SUM(" in q["sql"] for q in at_top.captured_queries)
+    assert len(at_top.captured_queries) <= 2  # the member lock and the one insert statement
+    assert fresh(member).pending_points == 3000 * 1 + int(10 * 1.5)
+
+
 def test_qualifying_figures_ignore_the_balance_and_count_returns(tiers):
     member = MemberFactory()
     purchase = buy(member, "800")
