@@ -12,6 +12,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "members.view_member", "members.change_member",
         "members.add_tier", "members.change_tier", "members.view_tier", "members.delete_tier",
         "rewards.add_reward", "rewards.change_reward", "rewards.view_reward", "rewards.delete_reward",
+        "rewards.view_redemption", "rewards.view_voucher", "rewards.change_voucher",
         "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
         "backoffice.view_heartbeat",
         "loyalty.view_purchase", "loyalty.view_ledgerentry", "loyalty.add_ledgerentry", "loyalty.view_pointslot",
@@ -24,5 +25,6 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "members.view_tier",
         "loyalty.view_purchase",
         "loyalty.view_ledgerentry",
+        "rewards.view_reward", "rewards.view_redemption", "rewards.view_voucher",
     ],
 }

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "import_export",
     "allauth",
     "allauth.account",
     # Fidelio, in dependency order (each imports only those above it)
@@ -174,6 +175,16 @@ FIDELIO_PERIODIC_TASKS = {
         "crontab": {"minute": "15", "hour": "1"},  # 01:15 program time, daily
         "description": "Keep, raise or lower tiers whose qualification period has ended.",
     },
+    "expire vouchers": {
+        "task": "rewards.tasks.vouchers_expire_daily",
+        "crontab": {"minute": "45", "hour": "0"},  # 00:45 program time, daily
+        "description": "Vouchers past their expiry date become expired.",
+    },
+    "birthday rewards": {
+        "task": "rewards.tasks.birthday_rewards_daily",
+        "crontab": {"minute": "0", "hour": "8"},  # 08:00 program time, daily
+        "description": "Members whose birthday is today get the birthday reward (once a year).",
+    },
 }
 # /healthz reports the heartbeat stale after this many seconds.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
@@ -248,6 +259,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" choice field: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "LedgerEntryKindEnum": "loyalty.models.LedgerEntry.Kind",
+        "RewardKindEnum": "rewards.models.Reward.Kind",
+        "VoucherStatusEnum": "rewards.models.Voucher.Status",
+    },
 }
 
 # --- program --------------------------------------------------------------------------------------------
@@ -268,6 +285,8 @@ if FIDELIO_TIER_BASIS not in {"points", "spend"}:
 FIDELIO_DEFAULT_SOURCE = env.str("FIDELIO_DEFAULT_SOURCE", default="shop")
 FIDELIO_MAX_FUTURE_SECONDS = 300  # purchases dated further ahead are refused (clock skew allowance)
 FIDELIO_BATCH_MAX_ITEMS = 500
+FIDELIO_LOW_STOCK = env.int("FIDELIO_LOW_STOCK", default=5)  # the admin warns at or below this many units
+FIDELIO_REWARD_IMAGE_MAX_BYTES = env.int("FIDELIO_REWARD_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # request bodies over 1 MB are refused
 
 # --- i18n / time -------------------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ from backoffice.views import healthz
 from loyalty import api as loyalty_api
 from loyalty import urls as loyalty_urls
 from members import urls as members_urls
+from rewards import api as rewards_api
+from rewards import urls as rewards_urls
+from rewards.views import reward_image
 
 
 def api_path(route: str, view, name: str):
@@ -18,6 +21,12 @@ api_v1 = [
     api_path("me", loyalty_api.MeApi.as_view(), "me"),
     api_path("me/ledger", loyalty_api.MeLedgerApi.as_view(), "me-ledger"),
     api_path("me/referral", loyalty_api.MeReferralApi.as_view(), "me-referral"),
+    api_path("me/redemptions", rewards_api.MeRedemptionCreateApi.as_view(), "me-redemptions"),
+    api_path("me/vouchers", rewards_api.MeVoucherListApi.as_view(), "me-vouchers"),
+    api_path(r"me/vouchers/(?P<voucher_id>[0-9]{1,18})/cancel", rewards_api.MeVoucherCancelApi.as_view(),
+             "me-voucher-cancel"),
+    # public (richer for a logged-in member)
+    api_path("rewards", rewards_api.RewardListApi.as_view(), "reward-list"),
     # integrations (token)
     api_path("members", loyalty_api.MemberListCreateApi.as_view(), "member-list"),
     api_path(r"members/(?P<member_id>[0-9]+)", loyalty_api.MemberDetailApi.as_view(), "member-detail"),
@@ -25,10 +34,13 @@ api_v1 = [
     api_path("purchases", loyalty_api.PurchaseCreateApi.as_view(), "purchase-create"),
     api_path("purchases/batch", loyalty_api.PurchaseBatchApi.as_view(), "purchase-batch"),
     api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
+    api_path("redemptions", rewards_api.RedemptionCreateApi.as_view(), "redemption-create"),
+    api_path(r"vouchers/(?P<code>[^/]+)", rewards_api.VoucherCheckApi.as_view(), "voucher-check"),
+    api_path(r"vouchers/(?P<code>[^/]+)/use", rewards_api.VoucherUseApi.as_view(), "voucher-use"),
 ]
 
 # Customer portal pages, one "portal" namespace across the apps that own them.
-portal = [*loyalty_urls.urlpatterns, *members_urls.urlpatterns]
+portal = [*loyalty_urls.urlpatterns, *members_urls.urlpatterns, *rewards_urls.urlpatterns]
 
 urlpatterns = [
     path("", include((portal, "portal"))),
@@ -38,6 +50,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    re_path(r"^media/rewards/(?P<name>[0-9a-f]{32}\.(?:jpg|jpeg|png|webp))$", reward_image, name="reward-image"),
 ]
 
 handler400 = "config.api.json_or_html_400"

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
-from loyalty.models import LedgerEntry, PointsLot, Purchase, Return
+from loyalty.models import LedgerEntry, LotDraw, PointsLot, Purchase, Return
 from loyalty.periods import add_months
 from members.models import Member
 
@@ -90,16 +90,52 @@ def points_credit(
     return entry
 
 
-def _consume_lots(member_id: int, points: int, *, first_lot_entry: LedgerEntry | None = None) -> None:
-    """Take `points` from the member's open lots: a preferred lot first, then soonest-expiring, oldest."""
-    lots = list(
+def _open_lots(member_id: int) -> list[PointsLot]:
+    return list(
         PointsLot.objects.select_for_update()
         .filter(member_id=member_id, remaining__gt=0)
         .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
     )
+
+
+def _expire_lots(locked: Member, lots: list[PointsLot], *, now: datetime) -> int:
+    """Expire lots already past their date (the daily task has not reached them yet) before a debit, so a
+    debit never spends expired points. Same entries and keys as points_expire_lot. Returns points expired."""
+    expired = 0
+    for lot in lots:
+        expired += lot.remaining
+        PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
+        LedgerEntry.objects.create(
+            member_id=locked.pk, points=-lot.remaining, kind=Kind.EXPIRE, reference=f"lot:{lot.pk}",
+            description=f"{lot.remaining} points from {lot.created_at:%Y-%m-%d} expired on {lot.expires_at:%Y-%m-%d}",
+            balance_after=locked.points_balance - expired, idempotency_key=f"expire:lot:{lot.pk}", created_at=now,
+        )
+    Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") - expired)
+    locked.points_balance -= expired
+    return expired
+
+
+def points_lock_spendable(*, member_id: int, now: datetime, fields: tuple[str, ...] = ()) -> Member | None:
+    """Lock a member row for spending and expire any lots already past their date first (the daily task may
+    not have reached them), so the returned `points_balance` is what can really be spent. None if unknown."""
+    member = (Member.objects.select_for_update(of=("self",)).select_related("tier")
+              .only("id", "points_balance", "pending_points", "lifetime_points", "tier", *fields)
+              .filter(pk=member_id).first())
+    if member is None or not member.points_balance:
+        return member
+    due = list(PointsLot.objects.filter(member_id=member_id, remaining__gt=0, expires_at__lte=now)
+               .select_for_update().order_by("expires_at", "id"))
+    if due:
+        _expire_lots(member, due, now=now)
+    return member
+
+
+def _consume_lots(lots: list[PointsLot], points: int, *, member_id: int,
+                  first_lot_entry: LedgerEntry | None = None) -> list[tuple[PointsLot, int]]:
+    """Take `points` from open lots: a preferred lot first, then soonest-expiring, oldest. Returns the draws."""
     if first_lot_entry is not None:
-        lots.sort(key=lambda lot: lot.entry_id != first_lot_entry.pk)  # stable: preferred lot to the front
-    changed = []
+        lots = sorted(lots, key=lambda lot: lot.entry_id != first_lot_entry.pk)  # stable: preferred lot first
+    draws = []
     left = points
     for lot in lots:
         if left == 0:
@@ -107,10 +143,11 @@ def _consume_lots(member_id: int, points: int, *, first_lot_entry: LedgerEntry |
         take = min(lot.remaining, left)
         lot.remaining -= take
         left -= take
-        changed.append(lot)
+        draws.append((lot, take))
     if left:
         raise AssertionError(f"lots of member {member_id} hold {points - left} points, {points} needed")
-    PointsLot.objects.bulk_update(changed, ["remaining"])
+    PointsLot.objects.bulk_update([lot for lot, _ in draws], ["remaining"])
+    return draws
 
 
 @transaction.atomic
@@ -130,26 +167,61 @@ def points_debit(
     author=None,
     now: datetime | None = None,
 ) -> LedgerEntry:
-    """Take points away, oldest lots first. Refuses with InsufficientPoints unless `allow_partial`, in which
-    case it takes what the balance holds and records the rest as the entry's shortfall."""
+    """Take points away, soonest-expiring (then oldest) lots first, recording what came from which lot.
+    Lots already past their expiry are expired first, so they are never spent. Refuses with
+    InsufficientPoints unless `allow_partial`, in which case it takes what the balance holds and records the
+    rest as the entry's shortfall."""
     if not isinstance(points, int) or points <= 0:
         raise ValueError("points_debit takes a positive whole number of points")
     now = now or timezone.now()
     locked = _lock(member)
     if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
         return entry
+    lots = _open_lots(locked.pk) if locked.points_balance else []
+    due = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
+    if due:
+        _expire_lots(locked, due, now=now)
+        lots = [lot for lot in lots if lot not in due]
     if locked.points_balance < points and not allow_partial:
         raise InsufficientPoints(
             f"The member has {locked.points_balance} points; {points} are needed.", field="points"
         )
     take = min(points, locked.points_balance)
+    draws = []
     if take:
-        _consume_lots(locked.pk, take, first_lot_entry=prefer_lot_of)
+        draws = _consume_lots(lots, take, member_id=locked.pk, first_lot_entry=prefer_lot_of)
         Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") - take)
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         member_id=locked.pk, points=-take, kind=kind, description=description[:500], reference=reference,
         purchase=purchase, return_record=return_record, reverses=reverses, author=author,
         shortfall=points - take, balance_after=locked.points_balance - take,
+        idempotency_key=idempotency_key, created_at=now,
+    )
+    if draws:
+        LotDraw.objects.bulk_create(LotDraw(entry=entry, lot=lot, points=n) for lot, n in draws)
+    return entry
+
+
+def _restore_draws(entry: LedgerEntry, *, description: str, idempotency_key: str, author, now: datetime
+                   ) -> LedgerEntry:
+    """Give a debit's points back to the lots it drew them from, so they keep their original expiry. Points
+    whose lot has expired meanwhile are not given back (they would have expired anyway); the entry says so."""
+    locked = _lock(entry.member_id)
+    if (existing := _replay(idempotency_key, locked.pk, +1)) is not None:
+        return existing
+    draws = list(LotDraw.objects.filter(entry=entry).select_related("lot").select_for_update(of=("lot",)))
+    live = [d for d in draws if d.lot.expires_at is None or d.lot.expires_at > now]
+    restored = sum(d.points for d in live)
+    lapsed = sum(d.points for d in draws) - restored
+    for draw in live:
+        PointsLot.objects.filter(pk=draw.lot_id).update(remaining=F("remaining") + draw.points)
+    if restored:
+        Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") + restored)
+    if lapsed:
+        description = f"{description} ({lapsed} points not returned: they expired meanwhile)"
+    return LedgerEntry.objects.create(
+        member_id=locked.pk, points=restored, kind=Kind.REVERSAL, description=description[:500],
+        reference=entry.reference, reverses=entry, author=author, balance_after=locked.points_balance + restored,
         idempotency_key=idempotency_key, created_at=now,
     )
 
@@ -160,8 +232,9 @@ def points_reverse(
 ) -> LedgerEntry:
     """Undo an entry with a new `reversal` entry that references it.
 
-    A credit is taken back from its own lot first (never below a zero balance; any shortfall is recorded);
-    a debit is given back as a new lot under the program's expiry policy.
+    A credit is taken back from its own lot first (never below a zero balance; any shortfall is recorded).
+    A debit is given back to the lots it drew from, keeping their expiry (points of lots that have expired
+    meanwhile are not returned); a debit recorded without draws gets a new lot under the expiry policy.
     """
     if entry.points > 0:
         return points_debit(
@@ -170,6 +243,13 @@ def points_reverse(
             prefer_lot_of=entry, author=author, now=now,
         )
     if entry.points < 0:
+        now = now or timezone.now()
+        done = LedgerEntry.objects.filter(reverses=entry).values_list("idempotency_key", flat=True)
+        if any(key != idempotency_key for key in done):  # a debit is given back once
+            raise IdempotencyConflict(f"Ledger entry {entry.pk} has already been reversed.", code="already_reversed")
+        if LotDraw.objects.filter(entry=entry).exists():
+            return _restore_draws(entry, description=description, idempotency_key=idempotency_key, author=author,
+                                  now=now)
         return points_credit(
             member=entry.member_id, points=-entry.points, kind=Kind.REVERSAL, description=description,
             idempotency_key=idempotency_key, reference=entry.reference, reverses=entry, author=author, now=now,

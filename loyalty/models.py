@@ -229,3 +229,21 @@ class EarningRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LotDraw(models.Model):
+    """How many points a debit took from one lot, so that reversing the debit (a cancelled redemption) puts
+    the points back into the lots they came from, with their original expiry."""
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="draws")
+    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="draws")
+    points = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="lotdraw_points_positive"),
+            models.UniqueConstraint(fields=["entry", "lot"], name="lotdraw_entry_lot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points} from lot {self.lot_id} by entry {self.entry_id}"

@@ -1,12 +1,209 @@
-from django.contrib import admin
+"""Back office for rewards: the catalog (filters, search, bulk activate/deactivate, CSV import/export, a
+low-stock warning), redemptions (read-only) and vouchers (read-only; cancel with a reason)."""
 
-from rewards.models import Reward
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.images import get_image_dimensions
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportModelAdmin
+
+from config.exceptions import DomainError
+from members.models import Tier
+from rewards.models import Redemption, Reward, Voucher
+from rewards.services import voucher_cancel
+
+MAX_IMAGE_SIDE = 4000
+
+
+class RewardForm(forms.ModelForm):
+    class Meta:
+        model = Reward
+        fields = ["name", "description", "image", "kind", "value", "cost_points", "is_active", "sort_order", "stock",
+                  "minimum_tier", "available_from", "available_until", "limit_per_member", "limit_period_days",
+                  "voucher_valid_days", "is_birthday_reward"]
+
+    def clean_cost_points(self):
+        cost = self.cleaned_data["cost_points"]
+        if cost is not None and cost <= 0:
+            raise forms.ValidationError("A reward costs at least 1 point.")
+        return cost
+
+    def clean_stock(self):
+        stock = self.cleaned_data.get("stock")
+        unchanged = self.instance.pk is not None and stock == self.instance.stock
+        if stock is not None and stock <= 0 and not unchanged:
+            raise forms.ValidationError("Enter the units available (1 or more), or leave it empty for unlimited. "
+                                        "To stop a reward, untick Active.")
+        return stock
+
+    def clean_image(self):
+        image = self.cleaned_data.get("image")
+        if image and hasattr(image, "content_type"):  # a new upload (Pillow has already verified it)
+            width, height = get_image_dimensions(image)
+            if not width or not height:
+                raise forms.ValidationError("This file is not an image we can read.")
+            if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
+                raise forms.ValidationError(f"The image is {width}×{height} pixels; at most {MAX_IMAGE_SIDE} per side.")
+        return image
+
+
+class RewardResource(resources.ModelResource):
+    """CSV columns for import and export. Rows match existing rewards by name; the minimum tier by its name."""
+
+    minimum_tier = fields.Field(attribute="minimum_tier", column_name="minimum_tier",
+                                widget=widgets.ForeignKeyWidget(Tier, field="name"))
+
+    class Meta:
+        model = Reward
+        import_id_fields = ["name"]
+        fields = ["name", "description", "kind", "value", "cost_points", "stock", "limit_per_member",
+                  "limit_period_days", "minimum_tier", "available_from", "available_until", "voucher_valid_days",
+                  "is_active", "sort_order"]
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True  # full_clean(): the same rules as the form, per row
+
+
+class StockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [("low", "Low"), ("out", "Out of stock"), ("unlimited", "Unlimited")]
+
+    def queryset(self, request, queryset):
+        low = settings.FIDELIO_LOW_STOCK
+        if self.value() == "low":
+            return queryset.filter(stock__gt=0, stock__lte=low)
+        if self.value() == "out":
+            return queryset.filter(stock=0)
+        if self.value() == "unlimited":
+            return queryset.filter(stock__isnull=True)
+        return queryset
 
 
 @admin.register(Reward)
-class RewardAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "cost_points", "value", "stock", "minimum_tier", "is_active", "sort_order"]
-    list_filter = ["is_active", "kind", "minimum_tier"]
+class RewardAdmin(ImportExportModelAdmin):
+    form = RewardForm
+    resource_classes = [RewardResource]
+    list_display = ["name", "kind", "cost_points", "value", "stock_level", "minimum_tier", "is_active",
+                    "available_from", "available_until", "sort_order"]
+    list_filter = ["is_active", "kind", StockFilter, "minimum_tier", "is_birthday_reward"]
     list_editable = ["is_active", "sort_order"]
     search_fields = ["name", "description"]
     list_select_related = ["minimum_tier"]
+    actions = ["activate", "deactivate"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "image", "kind", "value", "cost_points", "is_active",
+                           "sort_order"]}),
+        ("Availability", {"fields": ["stock", "minimum_tier", "available_from", "available_until",
+                                     "limit_per_member", "limit_period_days"]}),
+        ("Vouchers", {"fields": ["voucher_valid_days", "is_birthday_reward"]}),
+    ]
+
+    @admin.display(description="stock", ordering="stock")
+    def stock_level(self, reward):
+        if reward.stock is None:
+            return "unlimited"
+        if reward.stock == 0:
+            return format_html('<strong class="stock-out">out of stock</strong>')
+        if reward.stock <= settings.FIDELIO_LOW_STOCK:
+            return format_html('<strong class="stock-low">{} ⚠ low</strong>', reward.stock)
+        return reward.stock
+
+    @admin.action(description="Activate selected rewards", permissions=["change"])
+    def activate(self, request, queryset):
+        count = queryset.update(is_active=True)
+        self.message_user(request, f"{count} reward(s) activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected rewards", permissions=["change"])
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"{count} reward(s) deactivated.", messages.SUCCESS)
+
+    def changelist_view(self, request, extra_context=None):
+        low = Reward.objects.filter(is_active=True).filter(
+            Q(stock=0) | Q(stock__lte=settings.FIDELIO_LOW_STOCK)
+        ).values_list("name", "stock")
+        if low and request.method == "GET":
+            names = ", ".join(f"{name} ({stock})" for name, stock in low[:10])
+            more = f" and {len(low) - 10} more" if len(low) > 10 else ""
+            self.message_user(request, f"Low or no stock: {names}{more}.", messages.WARNING)
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "member", "reward", "points_spent", "source"]
+    list_filter = ["source", "reward", "created_at"]
+    search_fields = ["member__member_number", "member__email", "reward__name", "voucher__code"]
+    list_select_related = ["member", "reward"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+class VoucherCancelForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="Required. The member's points come back and the stock is restored.")
+
+
+@admin.register(Voucher)
+class VoucherAdmin(ReadOnlyAdmin):
+    list_display = ["code_display", "member", "reward", "status", "value", "expires_at", "used_order_id",
+                    "created_at"]
+    list_filter = ["status", "kind", "reward", "expires_at"]
+    search_fields = ["code", "member__member_number", "member__email", "used_order_id"]
+    list_select_related = ["member", "reward"]
+    date_hierarchy = "created_at"
+    actions = ["cancel_vouchers"]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Codes are stored without dashes; accept them as printed (ABCD-EFGH-JKMN).
+        return super().get_search_results(request, queryset, search_term.replace("-", "").strip())
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("rewards.change_voucher")
+
+    @admin.action(description="Cancel selected vouchers (points back, with a reason)", permissions=["cancel"])
+    def cancel_vouchers(self, request, queryset):
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        form = VoucherCancelForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done, refused = 0, []
+            for voucher in queryset:
+                try:
+                    voucher_cancel(voucher_id=voucher.pk, reason=form.cleaned_data["reason"], by=request.user)
+                    done += 1
+                except DomainError as exc:
+                    refused.append(f"{voucher.code_display}: {exc.detail}")
+            if done:
+                self.message_user(request, f"{done} voucher(s) cancelled; points returned.", messages.SUCCESS)
+            for line in refused:
+                self.message_user(request, line, messages.ERROR)
+            return None
+        return TemplateResponse(request, "admin/rewards/voucher_cancel.html", {
+            **self.admin_site.each_context(request), "title": "Cancel vouchers", "form": form,
+            "vouchers": queryset.select_related("member", "reward"), "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })

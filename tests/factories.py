@@ -72,3 +72,5 @@ class RewardFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Reward {n}")
     cost_points = 500
+    kind = Reward.Kind.FIXED_DISCOUNT
+    value = Decimal("5.00")

@@ -173,7 +173,8 @@ def test_debits_consume_the_oldest_lots_first(member):
                          now=T0, expires_at=T0 + 300 * DAY)
     ledger.points_credit(member=member, points=100, kind="bonus", description="b", idempotency_key="b",
                          now=T0, expires_at=T0 + 100 * DAY)
-    ledger.points_debit(member=member, points=150, kind="redeem", description="r", idempotency_key="r")
+    ledger.points_debit(member=member, points=150, kind="redeem", description="r", idempotency_key="r",
+                        now=T0 + DAY)  # both lots still valid then
     lots = {lot.entry.idempotency_key: lot.remaining for lot in PointsLot.objects.select_related("entry")}
     assert lots == {"b": 0, "a": 50}
 

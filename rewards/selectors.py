@@ -1,0 +1,81 @@
+"""Rewards reads: the catalog, what a member may redeem (and why not), their vouchers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from members.models import Member
+from rewards.models import Redemption, Reward, Voucher
+
+
+def reward_list_available(*, now: datetime | None = None, kind: str | None = None) -> QuerySet[Reward]:
+    """Active rewards inside their availability window, in catalog order (birthday rewards are not sold)."""
+    now = now or timezone.now()
+    qs = (
+        Reward.objects.filter(is_active=True, is_birthday_reward=False)
+        .filter(Q(available_from__isnull=True) | Q(available_from__lte=now))
+        .filter(Q(available_until__isnull=True) | Q(available_until__gt=now))
+        .select_related("minimum_tier")
+    )
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    affordable: bool
+    eligible: bool
+    reason: str | None  # the refusal code a redemption would get now
+    detail: str = ""
+
+
+def reward_eligibility_many(*, member: Member, rewards: list[Reward], now: datetime | None = None
+                            ) -> dict[int, Eligibility]:
+    """For each reward: could this member redeem it now, and if not, why — with the same codes and order of
+    checks as rewards.services.reward_redeem. One query for the per-member limits, whatever the list."""
+    now = now or timezone.now()
+    limited = [r for r in rewards if r.limit_per_member]
+    used: dict[int, list[datetime]] = {}
+    if limited:
+        rows = (Redemption.objects.filter(member=member, reward__in=limited)
+                .exclude(voucher__status=Voucher.Status.CANCELLED).values_list("reward_id", "created_at"))
+        for reward_id, created_at in rows:
+            used.setdefault(reward_id, []).append(created_at)
+    rank = member.tier.rank if member.tier_id else 0
+    out = {}
+    for reward in rewards:
+        affordable = member.points_balance >= reward.cost_points
+        reason, detail = None, ""
+        if not reward.is_available(now):
+            reason, detail = "not_available", "Not available now."
+        elif reward.minimum_tier_id and rank < reward.minimum_tier.rank:
+            reason, detail = "tier_required", f"For {reward.minimum_tier.name} members and above."
+        elif reward.limit_per_member and _count_in_period(used.get(reward.pk, []), reward, now) \
+                >= reward.limit_per_member:
+            reason, detail = "limit_reached", "You have redeemed this as often as allowed."
+        elif not affordable:
+            reason, detail = "insufficient_points", f"{reward.cost_points - member.points_balance} more points needed."
+        elif reward.stock is not None and reward.stock <= 0:
+            reason, detail = "out_of_stock", "Out of stock."
+        out[reward.pk] = Eligibility(affordable=affordable, eligible=reason is None, reason=reason, detail=detail)
+    return out
+
+
+def _count_in_period(moments: list[datetime], reward: Reward, now: datetime) -> int:
+    if not reward.limit_period_days:
+        return len(moments)
+    since = now - timedelta(days=reward.limit_period_days)
+    return sum(1 for m in moments if m > since)
+
+
+def voucher_list(*, member: Member) -> QuerySet[Voucher]:
+    return Voucher.objects.filter(member=member).select_related("reward").order_by("-created_at", "-id")
+
+
+def voucher_get_for_member(*, member: Member, voucher_id: int) -> Voucher | None:
+    return voucher_list(member=member).filter(pk=voucher_id).first()

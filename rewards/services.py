@@ -1,0 +1,343 @@
+"""Rewards writes: redeem, issue vouchers, use them at checkout, cancel them, expire them, birthday rewards.
+
+Lock order, the same in every writer so that no two transactions wait on each other in a cycle:
+the idempotency key (an advisory lock), then the member row, then the reward row (stock), then the voucher
+and the member's lots (loyalty.ledger). Refusals are all decided before the first write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from config.exceptions import DomainError
+from loyalty import ledger
+from loyalty.models import LedgerEntry
+from members.models import Member
+from members.periods import program_tz
+from rewards.exceptions import (
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidVoucherCode,
+    LimitReached,
+    NotAvailable,
+    OutOfStock,
+    RewardNotFound,
+    TierRequired,
+    VoucherCancelled,
+    VoucherExpired,
+    VoucherNotFound,
+    VoucherUsed,
+)
+from rewards.models import CODE_ALPHABET, CODE_LENGTH, Redemption, Reward, Voucher, voucher_code_new
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY_MAX = 255
+_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as Stripe's keys (UUIDs in practice)
+_CODE_INPUT_RE = re.compile(r"[A-Za-z0-9 -]{1,64}")
+
+
+def idempotency_key_validate(key: str | None, *, required: bool) -> str:
+    """The Idempotency-Key header's value, checked: visible ASCII, at most 255 characters."""
+    if key is None or key == "":
+        if required:
+            raise DomainError("Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot redeem twice.",
+                              field="Idempotency-Key", code="idempotency_key_required")
+        return ""
+    if not _KEY_RE.fullmatch(key):
+        raise DomainError("The Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal).",
+                          field="Idempotency-Key", code="invalid_idempotency_key")
+    return key
+
+
+def _request_hash(member_id: int, reward_id: int) -> str:
+    return hashlib.sha256(f"{member_id}|{reward_id}".encode()).hexdigest()
+
+
+def _limit_used(*, member_id: int, reward: Reward, now: datetime) -> int:
+    qs = Redemption.objects.filter(member_id=member_id, reward=reward).exclude(
+        voucher__status=Voucher.Status.CANCELLED
+    )
+    if reward.limit_period_days:
+        qs = qs.filter(created_at__gt=now - timedelta(days=reward.limit_period_days))
+    return qs.count()
+
+
+def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_scope: str,
+                  idempotency_key: str = "", now: datetime | None = None) -> tuple[Redemption, bool]:
+    """Spend the member's points on a reward and issue a voucher. Returns (redemption, created).
+
+    With a key, the same (scope, key) again returns the first redemption and writes nothing; with another
+    member or reward it raises IdempotencyConflict. Refusals: RewardNotFound, NotAvailable, TierRequired,
+    LimitReached, InsufficientPoints, OutOfStock — decided before anything is written and raised after the
+    transaction block, so a caller's enclosing transaction stays usable.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(savepoint=False):
+        try:
+            return _redeem(member_id=member_id, reward_id=reward_id, source=source, scope=idempotency_scope,
+                           key=idempotency_key, now=now)
+        except DomainError as exc:
+            refusal = exc
+    raise refusal
+
+
+def _redeem(*, member_id: int, reward_id: int, source: str, scope: str, key: str, now: datetime
+            ) -> tuple[Redemption, bool]:
+    digest = _request_hash(member_id, reward_id)
+    if key:
+        with connection.cursor() as cursor:  # one request per key at a time, whatever its body
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"redemption:{scope}:{key}"])
+        existing = Redemption.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+        if existing is not None:
+            if existing.request_hash != digest:
+                raise IdempotencyConflict("This Idempotency-Key was already used for another redemption.",
+                                          field="Idempotency-Key")
+            return existing, False
+    reward = Reward.objects.select_related("minimum_tier").filter(pk=reward_id).first()
+    if reward is None:
+        raise RewardNotFound(field="reward")
+    if not reward.is_available(now) or reward.is_birthday_reward:
+        raise NotAvailable(f"{reward.name} is not available now.", field="reward")
+    # Locks the member and expires lots already past their date: the balance is what can be spent. (Those
+    # expiry entries are due anyway; they are the only writes that may precede a refusal.)
+    member = ledger.points_lock_spendable(member_id=member_id, now=now)
+    if member is None:
+        raise DomainError("No such member.", field="member", code="unknown_member")
+    if reward.minimum_tier_id and (member.tier is None or member.tier.rank < reward.minimum_tier.rank):
+        raise TierRequired(f"{reward.name} is for {reward.minimum_tier.name} members and above.", field="reward")
+    if reward.limit_per_member and _limit_used(member_id=member.pk, reward=reward, now=now) >= \
+            reward.limit_per_member:
+        period = f" in {reward.limit_period_days} days" if reward.limit_period_days else ""
+        raise LimitReached(f"{reward.name} can be redeemed {reward.limit_per_member} time(s){period} per member.",
+                           field="reward")
+    if member.points_balance < reward.cost_points:
+        raise InsufficientPoints(
+            f"{reward.name} costs {reward.cost_points} points; the balance is {member.points_balance}.",
+            field="reward",
+        )
+    _stock_take(reward)  # the last check: a conditional UPDATE that writes only when it succeeds
+    key = key or uuid.uuid4().hex
+    entry = ledger.points_debit(
+        member=member.pk, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
+        description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
+        idempotency_key=f"redeem:{scope}:{key}", now=now,
+    )
+    redemption = Redemption.objects.create(
+        member_id=member.pk, reward=reward, points_spent=reward.cost_points, source=source, ledger_entry=entry,
+        idempotency_scope=scope, idempotency_key=key, request_hash=digest, created_at=now,
+    )
+    _voucher_issue(redemption, reward, now=now)
+    return redemption, True
+
+
+def _stock_take(reward: Reward) -> None:
+    """One unit of stock, by a conditional UPDATE (waits for the row lock, never goes below zero)."""
+    if reward.stock is None:
+        return
+    taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
+    if not taken:
+        raise OutOfStock(f"{reward.name} is out of stock.", field="reward")
+
+
+_VOUCHER_INSERT = """
+INSERT INTO rewards_voucher (redemption_id, member_id, reward_id, code, kind, value, currency, status, expires_at,
+    used_at, used_order_id, cancelled_at, cancel_reason, cancelled_by_id, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, 'issued', %s, NULL, '', NULL, '', NULL, %s)
+ON CONFLICT (code) DO NOTHING
+RETURNING id
+"""
+
+
+def _voucher_issue(redemption: Redemption, reward: Reward, *, now: datetime) -> Voucher:
+    expires_at = now + timedelta(days=reward.voucher_valid_days) if reward.voucher_valid_days else None
+    with connection.cursor() as cursor:
+        for _ in range(5):  # a clash among 31^12 codes is astronomically rare; draw again if it happens
+            code = voucher_code_new()
+            cursor.execute(_VOUCHER_INSERT, [redemption.pk, redemption.member_id, reward.pk, code, reward.kind,
+                                             reward.value, settings.FIDELIO_CURRENCY, expires_at, now])
+            row = cursor.fetchone()
+            if row is not None:
+                break
+        else:  # pragma: no cover - would take a broken random source
+            raise RuntimeError("could not draw an unused voucher code")
+    return Voucher(pk=row[0], redemption=redemption, member_id=redemption.member_id, reward=reward, code=code,
+                   kind=reward.kind, value=reward.value, currency=settings.FIDELIO_CURRENCY, expires_at=expires_at,
+                   status=Voucher.Status.ISSUED, created_at=now)
+
+
+# ------------------------------------------------------------------------------------------------ checkout
+def voucher_code_normalise(code: str) -> str:
+    """Accept what a cashier or shopper types: any case, with dashes or spaces. Odd characters or more than
+    64 characters are refused (400); anything else that is not a voucher is simply not found (404)."""
+    if not isinstance(code, str) or not _CODE_INPUT_RE.fullmatch(code):
+        raise InvalidVoucherCode(field="code")
+    return code.replace("-", "").replace(" ", "").upper()
+
+
+def _voucher_locked(code: str) -> Voucher:
+    normalised = voucher_code_normalise(code)
+    if len(normalised) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normalised):
+        raise VoucherNotFound()
+    voucher = Voucher.objects.select_for_update().filter(code=normalised).first()
+    if voucher is None:
+        raise VoucherNotFound()
+    return voucher
+
+
+def voucher_use(*, code: str, order_id: str, now: datetime | None = None) -> tuple[Voucher, bool]:
+    """Mark a voucher used for an order at the shop's checkout. The same order again returns the voucher
+    (created False); another order raises VoucherUsed. Cancelled → VoucherCancelled, expired → VoucherExpired."""
+    now = now or timezone.now()
+    with transaction.atomic(savepoint=False):
+        try:
+            return _use(code=code, order_id=order_id, now=now)
+        except DomainError as exc:  # refusals write nothing; raised outside the block
+            refusal = exc
+    raise refusal
+
+
+def _use(*, code: str, order_id: str, now: datetime) -> tuple[Voucher, bool]:
+    voucher = _voucher_locked(code)
+    if voucher.status == Voucher.Status.USED:
+        if voucher.used_order_id == order_id:
+            return voucher, False
+        raise VoucherUsed(f"This voucher was used for another order on {voucher.used_at:%Y-%m-%d}.")
+    if voucher.status == Voucher.Status.CANCELLED:
+        raise VoucherCancelled()
+    if voucher.is_expired(now):
+        raise VoucherExpired(f"This voucher expired on {voucher.expires_at:%Y-%m-%d}.")
+    Voucher.objects.filter(pk=voucher.pk).update(status=Voucher.Status.USED, used_at=now, used_order_id=order_id)
+    voucher.status, voucher.used_at, voucher.used_order_id = Voucher.Status.USED, now, order_id
+    return voucher, True
+
+
+def voucher_check(*, code: str, now: datetime | None = None) -> Voucher:
+    """The voucher for a code, for a checkout that wants to show it before using it (no lock, no write)."""
+    normalised = voucher_code_normalise(code)
+    voucher = Voucher.objects.select_related("reward").filter(code=normalised).first()
+    if voucher is None:
+        raise VoucherNotFound()
+    return voucher
+
+
+# ------------------------------------------------------------------------------------------------ cancel
+def voucher_cancel(*, voucher_id: int, reason: str, member_id: int | None = None, by=None,
+                   now: datetime | None = None) -> Voucher:
+    """Cancel an unused voucher: its points come back (into the lots they were taken from, so they expire no
+    later than before) and its unit of stock returns. `member_id` restricts it to that member's vouchers
+    (the member cancelling their own); staff pass `by` and a reason. Cancelling twice changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        owner = Voucher.objects.filter(pk=voucher_id).values_list("member_id", flat=True).first()
+        if owner is None or (member_id is not None and owner != member_id):
+            raise VoucherNotFound("No such voucher.")
+        list(Member.objects.select_for_update().filter(pk=owner).values_list("pk", flat=True))
+        voucher = Voucher.objects.select_for_update().select_related("redemption", "reward").get(pk=voucher_id)
+        if voucher.status == Voucher.Status.CANCELLED:
+            return voucher
+        if voucher.status == Voucher.Status.USED:
+            raise VoucherUsed("A used voucher cannot be cancelled.")
+        if voucher.is_expired(now):
+            raise VoucherExpired("An expired voucher cannot be cancelled.")
+        Voucher.objects.filter(pk=voucher.pk).update(status=Voucher.Status.CANCELLED, cancelled_at=now,
+                                                     cancel_reason=reason[:500], cancelled_by=by)
+        Reward.objects.filter(pk=voucher.reward_id, stock__isnull=False).update(stock=F("stock") + 1)
+        entry_id = voucher.redemption.ledger_entry_id
+        if entry_id is not None:
+            ledger.points_reverse(
+                entry=LedgerEntry.objects.get(pk=entry_id), author=by, now=now,
+                description=f"Voucher {voucher.code_display} cancelled" + (f": {reason}" if reason else ""),
+                idempotency_key=f"cancel:voucher:{voucher.pk}",
+            )
+        voucher.refresh_from_db()
+    return voucher
+
+
+# ------------------------------------------------------------------------------------------------ periodic
+def vouchers_expire_due(*, now: datetime | None = None) -> int:
+    """Mark issued vouchers past their expiry as expired, in one statement. Safe to re-run."""
+    now = now or timezone.now()
+    return Voucher.objects.filter(status=Voucher.Status.ISSUED, expires_at__lte=now).update(
+        status=Voucher.Status.EXPIRED
+    )
+
+
+def birthday_rewards_issue(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Give the birthday reward to every member whose birthday is today in the program's time zone (29
+    February birthdays on 28 February in other years), once per member and year. Members without a
+    birthday are skipped. Safe to re-run the same day: the (year, member) key makes a second run a no-op."""
+    now = now or timezone.now()
+    counts = {"issued": 0, "out_of_stock": 0}
+    reward = Reward.objects.filter(is_birthday_reward=True).first()
+    if reward is None or not reward.is_available(now):
+        return counts
+    today = now.astimezone(program_tz()).date()
+    on_today = Q(birthday__month=today.month, birthday__day=today.day)
+    if (today.month, today.day) == (2, 28) and not _is_leap(today.year):
+        on_today |= Q(birthday__month=2, birthday__day=29)
+    scope = f"birthday:{today.year}"
+    due = Member.objects.filter(on_today).filter(
+        ~Exists(Redemption.objects.filter(idempotency_scope=scope, member=OuterRef("pk")))
+    )
+    last = 0
+    while True:
+        ids = list(due.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return counts
+        for member_id in ids:
+            outcome = _birthday_issue(member_id=member_id, reward_id=reward.pk, scope=scope, now=now)
+            if outcome:
+                counts[outcome] += 1
+        last = ids[-1]
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _birthday_issue(*, member_id: int, reward_id: int, scope: str, now: datetime) -> str | None:
+    with transaction.atomic():
+        list(Member.objects.select_for_update().filter(pk=member_id).values_list("pk", flat=True))
+        if Redemption.objects.filter(idempotency_scope=scope, idempotency_key=str(member_id)).exists():
+            return None
+        reward = Reward.objects.get(pk=reward_id)
+        try:
+            _stock_take(reward)
+        except OutOfStock:
+            log.warning("birthday reward %s is out of stock; member %s got none", reward.pk, member_id)
+            return "out_of_stock"
+        redemption = Redemption.objects.create(
+            member_id=member_id, reward=reward, points_spent=0, source=Redemption.Source.BIRTHDAY,
+            idempotency_scope=scope, idempotency_key=str(member_id), request_hash=_request_hash(member_id, reward.pk),
+            created_at=now,
+        )
+        voucher = _voucher_issue(redemption, reward, now=now)
+        transaction.on_commit(lambda: birthday_notify(voucher_id=voucher.pk))
+    return "issued"
+
+
+def birthday_notify(*, voucher_id: int) -> None:
+    from django.core.mail import send_mail
+
+    voucher = Voucher.objects.select_related("member", "reward").get(pk=voucher_id)
+    email = voucher.member.email
+    if not email:
+        return
+    expiry = f" It is valid until {voucher.expires_at:%d %B %Y}." if voucher.expires_at else ""
+    send_mail(
+        subject=f"Happy birthday from {settings.FIDELIO_PROGRAM_NAME}!",
+        message=(f"Happy birthday{', ' + voucher.member.first_name if voucher.member.first_name else ''}!\n\n"
+                 f"Our gift to you: {voucher.reward.name}. Your voucher code is {voucher.code_display}.{expiry}\n"
+                 "You will also find it under My vouchers in your account."),
+        from_email=None, recipient_list=[email],
+    )
