@@ -124,6 +124,13 @@ def demo_seed() -> list[DemoLogin]:
                       "minimum_tier": tiers.get(tier_rank), "sort_order": order * 10,
                       "description": f"Demo reward: {name}."},
         )
+    Reward.objects.get_or_create(
+        name="Birthday treat", defaults={
+            "kind": Reward.Kind.FREE_PRODUCT, "cost_points": 1, "is_birthday_reward": True,
+            "voucher_valid_days": 30, "sort_order": 1000,
+            "description": "A free pastry with your coffee in your birthday month, on us.",
+        },
+    )
 
     customer = _login(f"customer@{DEMO_DOMAIN}", first_name="Alex")
     member = member_create_for_user(user=customer)

@@ -114,7 +114,7 @@ class RewardAdmin(ImportExportModelAdmin):
         if reward.stock is None:
             return "unlimited"
         if reward.stock == 0:
-            return format_html('<strong class="stock-out">out of stock</strong>')
+            return format_html('<strong class="stock-out">{}</strong>', "out of stock")
         if reward.stock <= settings.FIDELIO_LOW_STOCK:
             return format_html('<strong class="stock-low">{} ⚠ low</strong>', reward.stock)
         return reward.stock
