@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.exceptions import DomainError
 from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
 from loyalty.models import LedgerEntry, LotDraw, PointsLot, Purchase, Return
 from loyalty.periods import add_months
@@ -90,14 +91,6 @@ def points_credit(
     return entry
 
 
-def _open_lots(member_id: int) -> list[PointsLot]:
-    return list(
-        PointsLot.objects.select_for_update()
-        .filter(member_id=member_id, remaining__gt=0)
-        .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
-    )
-
-
 def _expire_lots(locked: Member, lots: list[PointsLot], *, now: datetime) -> int:
     """Expire lots already past their date (the daily task has not reached them yet) before a debit, so a
     debit never spends expired points. Same entries and keys as points_expire_lot. Returns points expired."""
@@ -115,42 +108,58 @@ def _expire_lots(locked: Member, lots: list[PointsLot], *, now: datetime) -> int
     return expired
 
 
+def _expire_due(locked: Member, *, now: datetime) -> None:
+    if not locked.points_balance:
+        return
+    due = list(PointsLot.objects.filter(member_id=locked.pk, remaining__gt=0, expires_at__lte=now)
+               .select_for_update().order_by("expires_at", "id"))
+    if due:
+        _expire_lots(locked, due, now=now)
+
+
 def points_lock_spendable(*, member_id: int, now: datetime, fields: tuple[str, ...] = ()) -> Member | None:
     """Lock a member row for spending and expire any lots already past their date first (the daily task may
-    not have reached them), so the returned `points_balance` is what can really be spent. None if unknown."""
+    not have reached them), so the returned `points_balance` is what can really be spent. None if unknown.
+    Pass the result to points_debit(locked=...) to debit under this lock without locking again."""
     member = (Member.objects.select_for_update(of=("self",)).select_related("tier")
               .only("id", "points_balance", "pending_points", "lifetime_points", "tier", *fields)
               .filter(pk=member_id).first())
-    if member is None or not member.points_balance:
-        return member
-    due = list(PointsLot.objects.filter(member_id=member_id, remaining__gt=0, expires_at__lte=now)
-               .select_for_update().order_by("expires_at", "id"))
-    if due:
-        _expire_lots(member, due, now=now)
+    if member is not None:
+        _expire_due(member, now=now)
     return member
 
 
-def _consume_lots(lots: list[PointsLot], points: int, *, member_id: int,
-                  first_lot_entry: LedgerEntry | None = None) -> list[tuple[PointsLot, int]]:
-    """Take `points` from open lots: a preferred lot first, then soonest-expiring, oldest. Returns the draws."""
-    if first_lot_entry is not None:
-        lots = sorted(lots, key=lambda lot: lot.entry_id != first_lot_entry.pk)  # stable: preferred lot first
-    draws = []
-    left = points
-    for lot in lots:
-        if left == 0:
-            break
-        take = min(lot.remaining, left)
-        lot.remaining -= take
-        left -= take
-        draws.append((lot, take))
-    if left:
-        raise AssertionError(f"lots of member {member_id} hold {points - left} points, {points} needed")
-    PointsLot.objects.bulk_update([lot for lot, _ in draws], ["remaining"])
-    return draws
+# One statement takes `take` points from the member's open lots — a preferred lot first, then soonest
+# expiring, oldest (the window sum gives each lot the points before it) — writes the debit entry, records
+# what came from which lot, and lowers the balance. The caller holds the member's row lock, which every lot
+# writer takes first, so the lots need no row locks of their own.
+_DEBIT = """
+WITH ordered AS (
+    SELECT id, remaining,
+           SUM(remaining) OVER (ORDER BY COALESCE(entry_id = %(prefer)s, false) DESC,
+                                         expires_at ASC NULLS LAST, created_at, id) - remaining AS before
+    FROM loyalty_pointslot
+    WHERE member_id = %(member)s AND remaining > 0 AND %(take)s > 0
+), takes AS (
+    SELECT id, LEAST(remaining, %(take)s - before) AS take FROM ordered WHERE before < %(take)s
+), entry AS (
+    INSERT INTO loyalty_ledgerentry (member_id, points, kind, description, reference, purchase_id,
+        return_record_id, reverses_id, author_id, shortfall, balance_after, idempotency_key, created_at)
+    VALUES (%(member)s, -%(take)s, %(kind)s, %(description)s, %(reference)s, %(purchase)s, %(return)s,
+            %(reverses)s, %(author)s, %(shortfall)s, %(balance_after)s, %(key)s, %(now)s)
+    RETURNING id
+), spent AS (
+    UPDATE loyalty_pointslot l SET remaining = l.remaining - t.take FROM takes t WHERE l.id = t.id
+    RETURNING l.id, t.take
+), draws AS (
+    INSERT INTO loyalty_lotdraw (entry_id, lot_id, points) SELECT entry.id, spent.id, spent.take FROM entry, spent
+), balance AS (
+    UPDATE members_member SET points_balance = points_balance - %(take)s WHERE id = %(member)s AND %(take)s > 0
+)
+SELECT (SELECT id FROM entry), (SELECT COALESCE(SUM(take), 0) FROM spent)
+"""
 
 
-@transaction.atomic
 def points_debit(
     *,
     member: Member | int,
@@ -166,39 +175,66 @@ def points_debit(
     prefer_lot_of: LedgerEntry | None = None,
     author=None,
     now: datetime | None = None,
+    locked: Member | None = None,
 ) -> LedgerEntry:
     """Take points away, soonest-expiring (then oldest) lots first, recording what came from which lot.
     Lots already past their expiry are expired first, so they are never spent. Refuses with
     InsufficientPoints unless `allow_partial`, in which case it takes what the balance holds and records the
-    rest as the entry's shortfall."""
+    rest as the entry's shortfall. `locked`: the member as returned by points_lock_spendable in this
+    transaction (with the same `now`), to skip locking again.
+
+    Refusals are decided before the debit's writes and raised after its transaction block (no savepoint
+    needed): an enclosing transaction stays usable, keeping only the expiry of lots that were due anyway.
+    """
     if not isinstance(points, int) or points <= 0:
         raise ValueError("points_debit takes a positive whole number of points")
     now = now or timezone.now()
-    locked = _lock(member)
-    if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
+    with transaction.atomic(savepoint=False):
+        try:
+            return _debit(member=member, points=points, kind=kind, description=description,
+                          idempotency_key=idempotency_key, reference=reference, allow_partial=allow_partial,
+                          purchase=purchase, return_record=return_record, reverses=reverses,
+                          prefer_lot_of=prefer_lot_of, author=author, now=now, locked=locked)
+        except DomainError as exc:
+            refusal = exc
+    raise refusal
+
+
+def _debit(*, member, points, kind, description, idempotency_key, reference, allow_partial, purchase,
+           return_record, reverses, prefer_lot_of, author, now, locked) -> LedgerEntry:
+    if locked is None:
+        locked = _lock(member)
+        if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
+            return entry
+        _expire_due(locked, now=now)
+    elif (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
         return entry
-    lots = _open_lots(locked.pk) if locked.points_balance else []
-    due = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
-    if due:
-        _expire_lots(locked, due, now=now)
-        lots = [lot for lot in lots if lot not in due]
     if locked.points_balance < points and not allow_partial:
         raise InsufficientPoints(
             f"The member has {locked.points_balance} points; {points} are needed.", field="points"
         )
     take = min(points, locked.points_balance)
-    draws = []
-    if take:
-        draws = _consume_lots(lots, take, member_id=locked.pk, first_lot_entry=prefer_lot_of)
-        Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") - take)
-    entry = LedgerEntry.objects.create(
-        member_id=locked.pk, points=-take, kind=kind, description=description[:500], reference=reference,
-        purchase=purchase, return_record=return_record, reverses=reverses, author=author,
-        shortfall=points - take, balance_after=locked.points_balance - take,
-        idempotency_key=idempotency_key, created_at=now,
+    balance_after = locked.points_balance - take
+    description = description[:500]
+    author_id = getattr(author, "pk", author)
+    with connection.cursor() as cursor:
+        cursor.execute(_DEBIT, {
+            "member": locked.pk, "take": take, "prefer": prefer_lot_of.pk if prefer_lot_of else None,
+            "kind": kind, "description": description, "reference": reference,
+            "purchase": purchase.pk if purchase else None, "return": return_record.pk if return_record else None,
+            "reverses": reverses.pk if reverses else None, "author": author_id, "shortfall": points - take,
+            "balance_after": balance_after, "key": idempotency_key, "now": now,
+        })
+        entry_id, spent = cursor.fetchone()
+    if spent != take:
+        raise AssertionError(f"lots of member {locked.pk} held {spent} of the {take} points to take")
+    locked.points_balance = balance_after
+    entry = LedgerEntry(
+        pk=entry_id, member_id=locked.pk, points=-take, kind=kind, description=description, reference=reference,
+        purchase=purchase, return_record=return_record, reverses=reverses, author_id=author_id,
+        shortfall=points - take, balance_after=balance_after, idempotency_key=idempotency_key, created_at=now,
     )
-    if draws:
-        LotDraw.objects.bulk_create(LotDraw(entry=entry, lot=lot, points=n) for lot, n in draws)
+    entry._state.adding = False
     return entry
 
 

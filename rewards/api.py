@@ -86,6 +86,9 @@ class RedemptionOutSerializer(serializers.Serializer):
         return voucher_code_display(redemption.voucher.code)
 
     def get_balance(self, redemption) -> int:
+        """The balance right after this redemption (so a replay answers exactly as the first call did)."""
+        if redemption.ledger_entry_id is not None:
+            return redemption.ledger_entry.balance_after
         return redemption.member.points_balance
 
 
@@ -135,7 +138,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def _redeemed_response(redemption: Redemption, created: bool) -> Response:
-    redemption = Redemption.objects.select_related("voucher", "member").get(pk=redemption.pk)
+    """From the objects the service returns (voucher and ledger entry attached): no query."""
     return Response(RedemptionOutSerializer(redemption).data,
                     status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

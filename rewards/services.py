@@ -97,7 +97,8 @@ def _redeem(*, member_id: int, reward_id: int, source: str, scope: str, key: str
     if key:
         with connection.cursor() as cursor:  # one request per key at a time, whatever its body
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"redemption:{scope}:{key}"])
-        existing = Redemption.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+        existing = (Redemption.objects.filter(idempotency_scope=scope, idempotency_key=key)
+                    .select_related("voucher", "ledger_entry").first())
         if existing is not None:
             if existing.request_hash != digest:
                 raise IdempotencyConflict("This Idempotency-Key was already used for another redemption.",
@@ -130,13 +131,13 @@ def _redeem(*, member_id: int, reward_id: int, source: str, scope: str, key: str
     entry = ledger.points_debit(
         member=member.pk, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
         description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
-        idempotency_key=f"redeem:{scope}:{key}", now=now,
+        idempotency_key=f"redeem:{scope}:{key}", now=now, locked=member,
     )
     redemption = Redemption.objects.create(
         member_id=member.pk, reward=reward, points_spent=reward.cost_points, source=source, ledger_entry=entry,
         idempotency_scope=scope, idempotency_key=key, request_hash=digest, created_at=now,
     )
-    _voucher_issue(redemption, reward, now=now)
+    redemption.voucher = _voucher_issue(redemption, reward, now=now)
     return redemption, True
 
 
