@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -108,6 +109,19 @@ def _purchase_history(members: list[Member]) -> None:
     lots_expire_due(now=now)
 
 
+def _demo_voucher(member: Member) -> None:
+    """The demo customer holds one voucher, so "My vouchers" shows what one looks like (once; re-runs replay)."""
+    from config.exceptions import DomainError
+    from rewards.services import reward_redeem
+
+    reward = Reward.objects.filter(name="Free shipping").first()
+    if reward is None:
+        return
+    with contextlib.suppress(DomainError):  # not enough points in this demo history: no voucher
+        reward_redeem(member_id=member.pk, reward_id=reward.pk, source="portal", idempotency_scope="demo",
+                      idempotency_key=f"demo-voucher-{member.pk}")
+
+
 @transaction.atomic
 def demo_seed() -> list[DemoLogin]:
     tiers = {}
@@ -156,6 +170,7 @@ def demo_seed() -> list[DemoLogin]:
         )
         demo_members.append(m)
     _purchase_history(demo_members)
+    _demo_voucher(member)
 
     return [
         DemoLogin("customer (portal)", customer.email, DEMO_PASSWORD, member.member_number),

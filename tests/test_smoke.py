@@ -73,6 +73,16 @@ def test_platform_runs_like_make_run(tmp_path):
                 assert result.get(timeout=90)
                 assert _heartbeat_runs(conn) >= 1
 
+                # The rewards jobs run in the worker too, and a second run changes nothing.
+                conn.execute("UPDATE rewards_voucher SET expires_at = now() - interval '1 day' "
+                             "WHERE status = 'issued'")
+                due = conn.execute("SELECT count(*) FROM rewards_voucher WHERE status = 'issued'").fetchone()[0]
+                assert app.send_task("rewards.tasks.vouchers_expire_daily").get(timeout=60) == due
+                assert app.send_task("rewards.tasks.vouchers_expire_daily").get(timeout=60) == 0
+                issued = app.send_task("rewards.tasks.birthday_rewards_daily").get(timeout=60)
+                assert app.send_task("rewards.tasks.birthday_rewards_daily").get(timeout=60)["issued"] == 0
+                assert set(issued) == {"issued", "out_of_stock"}
+
                 # Beat sends the scheduled heartbeat too.
                 first = _heartbeat_runs(conn)
                 wait_for(lambda: _heartbeat_runs(conn) > first, timeout=60, what="a heartbeat sent by beat")
