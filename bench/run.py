@@ -1,9 +1,9 @@
-"""Fidelio's performance benchmarks (issue 3): one driver that starts everything and prints a results table.
+"""Fidelio's performance benchmarks (issues 3 and 4): one driver that starts everything and prints a results table.
 
 Run from the project folder (needs `wrk`: `apt-get install -y wrk`)::
 
-    .venv/bin/python bench/run.py                      # everything, 3 runs each (about 11 minutes)
-    .venv/bin/python bench/run.py --only api,batch     # some of: api, hot, batch, detail, import
+    .venv/bin/python bench/run.py                      # everything, 3 runs each (about 15 minutes)
+    .venv/bin/python bench/run.py --only api,batch     # some of: api, hot, batch, detail, import, redeem, race
     .venv/bin/python bench/run.py --runs 5 --duration 30 --json bench/results/my-run.json
 
 What it does, all on 127.0.0.1 only and bounded in time:
@@ -12,7 +12,8 @@ What it does, all on 127.0.0.1 only and bounded in time:
    DATABASE_URL / REDIS_URL when both are set; the role then needs CREATEDB for the import benchmark),
    migrates, loads the demo program (`seed_demo`: tiers, earning rules), creates an integration token with
    `manage.py create_integration_token`, enrols --members members through the CSV importer and creates the
-   baseline views' tables with raw SQL (bench/minimal.py).
+   baseline views' tables with raw SQL (bench/minimal.py). For redeem/race: funds every member with
+   FUND_POINTS points (set-based, loyalty.ledger.points_credit_many) and creates an unlimited reward.
 2. Starts `gunicorn config.wsgi -w 4` with DJANGO_SETTINGS_MODULE=bench.settings (Fidelio's settings plus
    the baselines /bench/minimal/ and /bench/conventional/), DEBUG off, persistent connections
    (DJANGO_CONN_MAX_AGE default 60). Waits while other benchmark or test processes use the machine.
@@ -22,6 +23,14 @@ What it does, all on 127.0.0.1 only and bounded in time:
    hot:    the same with every post for one member (one hot row lock), shorter runs.
    batch:  POST /api/v1/purchases/batch/ with 100 purchases per call, 8 connections.
    detail: GET /api/v1/members/{id}/ for a member with 10,000 purchases and for one with 1.
+   redeem: (issue 4) wrk, 8 connections, /bench/minimal/, /bench/conventional/ (purchase bodies, as in api)
+           and POST /api/v1/redemptions/ (a random funded member, one unlimited reward, a unique
+           Idempotency-Key per request) in turn (ABC, then CBA), --runs times each; vouchers created are
+           checked against the requests wrk completed.
+   race:   (issue 4) RACE_CLIENTS real HTTP clients (threads, connected, released by one barrier) each send
+           ONE redemption of the same reward (stock RACE_STOCK) for a different member; --runs races, a new
+           reward and new members each. Statuses, 5xx, deadlock errors (answers and gunicorn log), the time
+           from the release to the last answer, vouchers == stock, stock left 0, balances, check_ledger.
 4. import: `manage.py import_purchases FILE --no-points --quiet` of a generated CSV (--import-rows rows,
            200,000 customers), each run on a fresh copy of the migrated database; wall time and the
            command's maximum RSS (getrusage of the child).
@@ -56,7 +65,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 BENCH_DIR = BASE_DIR / "bench"
 WRK_DIR = BENCH_DIR / "wrk"
 PY = sys.executable
-ALL = ("api", "hot", "batch", "detail", "import")
+ALL = ("api", "hot", "batch", "detail", "import", "redeem", "race")
 CLIENTS = 8
 BATCH_SIZE = 100
 
@@ -66,6 +75,15 @@ TARGET_API_P99_RATIO = 1.5  # purchase p99 <= 1.5 x the minimal view's
 TARGET_BATCH_PURCHASES_PER_S = 2000
 TARGET_IMPORT_SECONDS = 60
 TARGET_IMPORT_RSS_MB = 500
+
+# Targets of issue 4 (rewards), and the set-up of their benchmarks.
+TARGET_REDEEM_THROUGHPUT_RATIO = 0.50  # redemption req/s >= 50 % of the baseline view's
+TARGET_REDEEM_P99_RATIO = 2.0  # redemption p99 <= 2 x the baseline view's
+TARGET_RACE_SECONDS = 5.0  # the 200-client race settles (last answer) within 5 s
+FUND_POINTS = 1_000_000  # each member's points for the redemption benchmarks: nobody runs out
+REDEEM_COST = 10  # cost_points of the benchmark rewards
+RACE_CLIENTS = 200
+RACE_STOCK = 50
 
 BENCH_ENV = {
     "DJANGO_DEBUG": "False",
@@ -280,7 +298,38 @@ def history_create(member: int, purchases: int) -> float:
     return time.monotonic() - started
 
 
-def query_counts(token: str, ids: list[int], history: int, fresh: int) -> dict:
+def members_fund(ids: list[int], points: int) -> float:
+    """Give every member `points` spendable points that never expire, set-based through the ledger
+    (loyalty.ledger.points_credit_many: entries and lots in bulk, one balance UPDATE per chunk)."""
+    from loyalty.ledger import Credit, points_credit_many
+    from loyalty.models import LedgerEntry
+
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    for start in range(0, len(ids), 2000):
+        points_credit_many(credits=[
+            Credit(member_id=pk, points=points, kind=LedgerEntry.Kind.ADJUST, description="Benchmark funding",
+                   idempotency_key=f"bench-fund-{pk}", reference="bench", expires_at=None)
+            for pk in ids[start:start + 2000]
+        ], now=now)
+    return time.monotonic() - started
+
+
+def reward_create(name: str, *, stock: int | None, cost: int = REDEEM_COST) -> int:
+    """An active fixed-discount reward, no tier, no per-member limit; `stock` None = unlimited."""
+    from decimal import Decimal
+
+    from rewards.models import Reward
+
+    return Reward.objects.create(name=name, kind=Reward.Kind.FIXED_DISCOUNT, value=Decimal("5.00"),
+                                 cost_points=cost, stock=stock, limit_per_member=None, is_active=True).pk
+
+
+def vouchers_count(reward: int) -> int:
+    return sql("SELECT count(*) FROM rewards_voucher WHERE reward_id = %s", [reward])[0][0]
+
+
+def query_counts(token: str, ids: list[int], history: int, fresh: int, reward: int | None = None) -> dict:
     """Queries per request through Django's test client (same settings as the server)."""
     from django.db import connection
     from django.test import Client
@@ -290,12 +339,12 @@ def query_counts(token: str, ids: list[int], history: int, fresh: int) -> dict:
     occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     out = {}
 
-    def measure(name, method, path, body=None):
+    def measure(name, method, path, body=None, **headers):
         with CaptureQueriesContext(connection) as ctx:
             if method == "get":
                 response = client.get(path)
             else:
-                response = client.post(path, data=json.dumps(body), content_type="application/json")
+                response = client.post(path, data=json.dumps(body), content_type="application/json", **headers)
         out[name] = {"status": response.status_code, "queries": len(ctx.captured_queries),
                      "sql": [q["sql"][:300] for q in ctx.captured_queries]}
 
@@ -310,6 +359,10 @@ def query_counts(token: str, ids: list[int], history: int, fresh: int) -> dict:
             {"purchases": [purchase(n) for n in range(100, 200)]})
     measure("member_detail_10000_purchases", "get", f"/api/v1/members/{history}/")
     measure("member_detail_1_purchase", "get", f"/api/v1/members/{fresh}/")
+    if reward is not None:
+        body = {"member": ids[-1], "reward": reward}
+        measure("redemption_post", "post", "/api/v1/redemptions/", body, HTTP_IDEMPOTENCY_KEY="qc-redeem")
+        measure("redemption_post_replay", "post", "/api/v1/redemptions/", body, HTTP_IDEMPOTENCY_KEY="qc-redeem")
     return out
 
 
@@ -391,6 +444,112 @@ def bench_detail(url: str, token: str, members: dict[str, int], *, runs: int, du
             out[name].append(r)
             log(f"  detail {name} run {i + 1}: {r['rps']:7.1f} req/s  p50 {r['lat_p50_us'] / 1000:6.1f} ms  "
                 f"p99 {r['lat_p99_us'] / 1000:6.1f} ms  errors {r['errors']}")
+    return out
+
+
+def bench_redeem(url: str, token: str, ids_file: Path, reward: int, *, runs: int, duration: int, tag: str) -> dict:
+    """Issue 4: the two baseline views (purchase bodies, as in `api`) and the redemption API in turn (ABC,
+    CBA, ...), same load. Each redemption is a new one (unique Idempotency-Key) for a random funded member of
+    one unlimited reward; the vouchers it wrote must match the 2xx answers wrk counted (within in-flight)."""
+    occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    loads = {
+        "minimal": ("purchase.lua", lambda t: ["/bench/minimal/", token, str(ids_file), t, occurred], minimal_count),
+        "conventional": ("purchase.lua", lambda t: ["/bench/conventional/", token, str(ids_file), t, occurred],
+                         conventional_count),
+        "redemption": ("redeem.lua", lambda t: [token, str(ids_file), t, str(reward)],
+                       lambda: vouchers_count(reward)),
+    }
+    for name, (script, args, _) in loads.items():  # warm-up: workers import lazily, connections open
+        wrk(url, script, args(f"{tag}-warm-{name}"), duration=3)
+    results: dict[str, list] = {name: [] for name in loads}
+    for i in range(runs):
+        order = list(loads) if i % 2 == 0 else list(reversed(loads))
+        for name in order:
+            script, args, count = loads[name]
+            before = count()
+            r = wrk(url, script, args(f"{tag}-{i}-{name}"), duration=duration)
+            time.sleep(0.5)  # the requests still in flight when wrk stopped commit
+            r["rows_written"] = count() - before
+            r["non_2xx"] = r["status_errors"]  # wrk counts answers with a status above 399
+            ok_answers = r["requests"] - r["status_errors"]
+            r["rows_match"] = ok_answers <= r["rows_written"] <= r["requests"] + CLIENTS
+            results[name].append(r)
+            log(f"  {tag} run {i + 1} {name:12}: {r['rps']:7.1f} req/s  p50 {r['lat_p50_us'] / 1000:6.1f} ms  "
+                f"p99 {r['lat_p99_us'] / 1000:6.1f} ms  errors {r['errors']} (non-2xx {r['non_2xx']})  "
+                f"rows {r['rows_written']} for {r['requests']} answers: {'ok' if r['rows_match'] else 'MISMATCH'}")
+    return results
+
+
+def _log_tail(path: Path, offset: int) -> str:
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace")
+
+
+def _log_problems(text: str) -> list[str]:
+    """Lines of the gunicorn log that tell of a server error: ERROR/CRITICAL records (Django's and gunicorn's),
+    worker timeouts, anything mentioning a deadlock, and the exception line that ends each traceback."""
+    found, in_traceback = [], False
+    for line in text.splitlines():
+        low = line.lower()
+        if line.startswith("Traceback"):
+            in_traceback = True
+            continue
+        if in_traceback and line and not line[0].isspace():
+            if not line.startswith(("During handling", "The above exception")):
+                found.append(line.strip()[:400])
+                in_traceback = False
+            continue
+        if (" error " in low or " critical " in low or "[error]" in low or "[critical]" in low
+                or "worker timeout" in low or ("deadlock" in low and not in_traceback)):
+            found.append(line.strip()[:400])
+    return found
+
+
+def bench_race(url: str, token: str, members: list[int], *, runs: int, tag: str, log_path: Path) -> list[dict]:
+    """Issue 4's hot-stock race: RACE_CLIENTS clients released together, each redeeming the same reward
+    (stock RACE_STOCK) once for a different member; a new reward and new members per run."""
+    from bench.race import race
+
+    if len(members) < RACE_CLIENTS * runs:
+        raise RuntimeError(f"the race needs {RACE_CLIENTS * runs} members, {len(members)} enrolled")
+    out = []
+    for i in range(runs):
+        who = members[i * RACE_CLIENTS:(i + 1) * RACE_CLIENTS]
+        reward = reward_create(f"Bench race {tag}-{i}", stock=RACE_STOCK)
+        before = dict(sql("SELECT id, points_balance FROM members_member WHERE id = ANY(%s)", [who]))
+        offset = log_path.stat().st_size
+        r = race(url, token, reward, who, tag=f"{tag}-{i}")
+        time.sleep(0.5)  # let the gunicorn log catch up
+        problems = _log_problems(_log_tail(log_path, offset))
+        after = dict(sql("SELECT id, points_balance FROM members_member WHERE id = ANY(%s)", [who]))
+        winners = set(r.pop("created_members"))
+        wrong = [pk for pk in who if after[pk] != before[pk] - (REDEEM_COST if pk in winners else 0)]
+        r.update(
+            reward=reward, stock=RACE_STOCK, cost_points=REDEEM_COST,
+            vouchers=vouchers_count(reward),
+            redemptions=sql("SELECT count(*) FROM rewards_redemption WHERE reward_id = %s", [reward])[0][0],
+            stock_left=sql("SELECT stock FROM rewards_reward WHERE id = %s", [reward])[0][0],
+            negative_balances=sql("SELECT count(*) FROM members_member WHERE points_balance < 0")[0][0],
+            balances_wrong=len(wrong), balances_wrong_sample=wrong[:5],
+            log_problems=problems[:40], log_deadlocks=sum("deadlock" in x.lower() for x in problems),
+        )
+        r["ok"] = bool(
+            r["answered"] == RACE_CLIENTS and not r["client_errors"] and not r["hung_clients"]
+            and r["status_5xx"] == 0 and r["deadlock_mentions"] == 0 and r["log_deadlocks"] == 0
+            and r["wall_s"] is not None and r["wall_s"] <= TARGET_RACE_SECONDS
+            and r["vouchers"] == r["redemptions"] == RACE_STOCK == r["statuses"].get("201", 0)
+            and r["stock_left"] == 0 and r["negative_balances"] == 0 and r["balances_wrong"] == 0
+        )
+        out.append(r)
+        wall = f"{r['wall_s']:.2f} s" if r["wall_s"] is not None else "n/a"
+        log(f"  race run {i + 1}: last answer {wall} after the release (first {r['first_answer_s'] or 0:.2f} s), "
+            f"outcomes {r['outcomes']}, 5xx {r['status_5xx']}, deadlocks {r['deadlock_mentions']} in answers / "
+            f"{r['log_deadlocks']} in the log, vouchers {r['vouchers']}/{RACE_STOCK}, stock left {r['stock_left']}, "
+            f"negative balances {r['negative_balances']}, wrong balances {r['balances_wrong']}"
+            + (f", client errors {r['client_errors']}" if r["client_errors"] else ""))
+        for line in problems[:10]:
+            log(f"    gunicorn log: {line}")
     return out
 
 
@@ -513,21 +672,27 @@ def summarise(results: dict) -> list[str]:
     lines = []
     ms = 1000.0
 
-    def api_block(key: str, title: str, judge: bool):
+    def api_block(key: str, title: str, judge: bool, subject: str = "purchase", subject_label: str = "purchase API",
+                  targets: tuple[float, float] = (TARGET_API_THROUGHPUT_RATIO, TARGET_API_P99_RATIO)):
         data = results.get(key)
         if not data:
             return
-        pu = data["purchase"]
+        target_tput, target_p99 = targets
+        pu = data[subject]
         pu_rps, pu_p99 = median([r["rps"] for r in pu]), median([r["lat_p99_us"] for r in pu])
         lines.append(f"{title} (8 connections, {len(pu)} runs, medians)")
         for name, label in (("minimal", "raw-SQL floor view"), ("conventional", "conventional DRF view"),
-                            ("purchase", "purchase API")):
+                            (subject, subject_label)):
             rows = data.get(name) or []
             if rows:
+                checks = ""
+                if "rows_match" in rows[0]:
+                    checks = (f"   non-2xx {sum(r['non_2xx'] for r in rows)}   rows vs answers "
+                              f"{'ok' if all(r['rows_match'] for r in rows) else 'MISMATCH'}")
                 lines.append(f"  {label:22} {median([r['rps'] for r in rows]):8.1f} req/s   p50 "
                              f"{median([r['lat_p50_us'] for r in rows]) / ms:6.1f} ms   p99 "
                              f"{median([r['lat_p99_us'] for r in rows]) / ms:6.1f} ms   "
-                             f"errors {sum(r['errors'] for r in rows)}")
+                             f"errors {sum(r['errors'] for r in rows)}{checks}")
         for name, label in (("minimal", "vs raw-SQL floor"), ("conventional", "vs conventional DRF")):
             base = data.get(name) or []
             if not base:
@@ -538,15 +703,49 @@ def summarise(results: dict) -> list[str]:
             tput_ratio, p99_ratio = pu_rps / b_rps, pu_p99 / b_p99
             lines.append(f"  {label}: throughput ratio {tput_ratio:.2f} (runs "
                          f"{', '.join(f'{x:.2f}' for x in run_ratios)})"
-                         + (f" target >= {TARGET_API_THROUGHPUT_RATIO:.2f}: "
-                            f"{verdict(tput_ratio >= TARGET_API_THROUGHPUT_RATIO)}" if judge else ""))
+                         + (f" target >= {target_tput:.2f}: {verdict(tput_ratio >= target_tput)}"
+                            + ("" if name == "conventional" else " (reported; the verdict is vs conventional)")
+                            if judge else ""))
             lines.append(f"  {label}: p99 ratio        {p99_ratio:.2f} (runs "
                          f"{', '.join(f'{x:.2f}' for x in run_p99)})"
-                         + (f" target <= {TARGET_API_P99_RATIO:.2f}: {verdict(p99_ratio <= TARGET_API_P99_RATIO)}"
+                         + (f" target <= {target_p99:.2f}: {verdict(p99_ratio <= target_p99)}"
+                            + ("" if name == "conventional" else " (reported; the verdict is vs conventional)")
                             if judge else ""))
 
     api_block("api", "POST /api/v1/purchases/ vs the baseline DRF views, 10,000 members", True)
     api_block("hot", "Same, every post for ONE member (hot row)", False)
+    api_block("redeem", "POST /api/v1/redemptions/ vs the baseline DRF views, random funded members, one reward",
+              True, subject="redemption", subject_label="redemption API",
+              targets=(TARGET_REDEEM_THROUGHPUT_RATIO, TARGET_REDEEM_P99_RATIO))
+    if results.get("race"):
+        races = results["race"]
+        walls = [r["wall_s"] for r in races if r["wall_s"] is not None]
+        lines.append(f"Hot-stock race: {RACE_CLIENTS} clients released together, one reward with stock {RACE_STOCK}, "
+                     f"{len(races)} runs")
+        for i, r in enumerate(races, 1):
+            wall = f"{r['wall_s']:.2f} s" if r["wall_s"] is not None else "n/a"
+            outcomes = ", ".join(f"{k}: {v}" for k, v in r["outcomes"].items())
+            lines.append(f"  run {i}: statuses {r['statuses']} ({outcomes})   last answer {wall} after the release")
+            lines.append(f"         5xx {r['status_5xx']}, deadlock in answers {r['deadlock_mentions']} / in the "
+                         f"gunicorn log {r['log_deadlocks']}, server-error log lines {len(r['log_problems'])}, "
+                         f"client errors {len(r['client_errors'])}; vouchers {r['vouchers']} (stock {r['stock']}), "
+                         f"stock left {r['stock_left']}, negative balances {r['negative_balances']}, "
+                         f"wrong balances {r['balances_wrong']}")
+        no_5xx = all(r["status_5xx"] == 0 and r["answered"] == r["clients"] and not r["client_errors"]
+                     for r in races)
+        no_deadlock = all(r["deadlock_mentions"] == 0 and r["log_deadlocks"] == 0 for r in races)
+        settled = len(walls) == len(races) and max(walls) <= TARGET_RACE_SECONDS
+        consistent = all(r["vouchers"] == r["redemptions"] == r["stock"] == r["statuses"].get("201", 0)
+                         and r["stock_left"] == 0 and r["negative_balances"] == 0 and r["balances_wrong"] == 0
+                         for r in races)
+        worst = f"{max(walls):.2f} s" if walls else "n/a"
+        lines.append(f"  no 5xx, every client answered: {verdict(no_5xx)}   no deadlock error: {verdict(no_deadlock)}"
+                     f"   settles <= {TARGET_RACE_SECONDS:.0f} s (worst {worst}): {verdict(settled)}")
+        lines.append(f"  vouchers == stock == 201s, stock left 0, no negative or wrong balances: {verdict(consistent)}")
+    if results.get("ledger_check"):
+        c = results["ledger_check"]
+        lines.append(f"check_ledger after the redemptions: {c['members']} member and {c['lots']} lot mismatches "
+                     f"({verdict(c['members'] == 0 and c['lots'] == 0)})")
     if results.get("batch"):
         b = results["batch"]
         pps = median([r["purchases_per_s"] for r in b])
@@ -596,7 +795,9 @@ def inside(args) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="fidelio-bench-"))
     results: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                      "options": {"runs": args.runs, "duration_s": args.duration, "members": args.members,
-                                 "clients": CLIENTS, "batch_size": BATCH_SIZE, "only": sorted(only)}}
+                                 "clients": CLIENTS, "batch_size": BATCH_SIZE, "only": sorted(only),
+                                 "fund_points": FUND_POINTS, "redeem_cost_points": REDEEM_COST,
+                                 "race_clients": RACE_CLIENTS, "race_stock": RACE_STOCK}}
     try:
         log("migrate + seed_demo")
         manage("migrate", "--noinput", "-v", "0", env=env)
@@ -609,7 +810,7 @@ def inside(args) -> int:
         token = manage("create_integration_token", f"bench-{os.getpid()}", env=env, capture=True).strip()
         django_setup()
         results["machine"] = machine_facts()
-        web = only & {"api", "hot", "batch", "detail"}
+        web = only & {"api", "hot", "batch", "detail", "redeem", "race"}
         if web:
             started = time.monotonic()
             ids = members_enrol(args.members)
@@ -626,7 +827,16 @@ def inside(args) -> int:
             if "detail" in only:
                 seconds = history_create(history, 10_000)
                 log(f"10,000 purchases for member {history} in {seconds:.1f} s")
-            results["queries"] = query_counts(token, ids, history, fresh)
+            reward = None
+            if only & {"redeem", "race"}:
+                seconds = members_fund(ids, FUND_POINTS)
+                reward = reward_create(f"Bench unlimited {os.getpid()}", stock=None)
+                results["redeem_setup"] = {"reward": reward, "cost_points": REDEEM_COST, "stock": None,
+                                           "fund_points": FUND_POINTS, "members_funded": len(ids),
+                                           "fund_seconds": round(seconds, 2)}
+                log(f"{len(ids)} members funded with {FUND_POINTS:,} points each in {seconds:.1f} s; "
+                    f"reward {reward} (cost {REDEEM_COST}, unlimited stock)")
+            results["queries"] = query_counts(token, ids, history, fresh, reward)
             log("queries per request: " + ", ".join(f"{k} {v['queries']} ({v['status']})"
                                                     for k, v in results["queries"].items()))
             from django.db import connections
@@ -654,7 +864,30 @@ def inside(args) -> int:
                     results["detail"] = bench_detail(
                         server.url, token, {"10,000 purchases": history, "1 purchase": fresh},
                         runs=args.runs, duration=max(5, args.duration // 2))
+                if "redeem" in only:
+                    wait_for_quiet(results)
+                    log(f"redeem: {args.runs} x {args.duration} s per view, reward {reward}")
+                    results["redeem"] = bench_redeem(server.url, token, ids_file, reward, runs=args.runs,
+                                                     duration=args.duration, tag=f"redeem{os.getpid()}")
+                if "race" in only:
+                    wait_for_quiet(results)
+                    if "redeem" not in only:  # warm the workers' redemption path (lazy imports, connections)
+                        wrk(server.url, "redeem.lua", [token, str(ids_file), f"race{os.getpid()}-warm", str(reward)],
+                            duration=3)
+                    log(f"race: {args.runs} x {RACE_CLIENTS} clients, stock {RACE_STOCK}")
+                    results["race"] = bench_race(server.url, token, ids, runs=args.runs, tag=f"race{os.getpid()}",
+                                                 log_path=server.log_path)
             connections.close_all()
+            if only & {"redeem", "race"}:
+                from loyalty.selectors import ledger_mismatches
+
+                started = time.monotonic()
+                found = ledger_mismatches()
+                results["ledger_check"] = {"members": len(found["members"]), "lots": len(found["lots"]),
+                                           "sample": (found["members"][:3] + found["lots"][:3]),
+                                           "seconds": round(time.monotonic() - started, 2)}
+                log(f"check_ledger: {results['ledger_check']['members']} member / "
+                    f"{results['ledger_check']['lots']} lot mismatches")
         if "import" in only:
             wait_for_quiet(results)
             log(f"import: {args.runs} runs of {args.import_rows} rows")
@@ -670,7 +903,7 @@ def inside(args) -> int:
     print(f"Code: commit {m.get('git_commit')}, {len(m.get('git_modified_files') or [])} modified tracked files")
     for line in summarise(results):
         print(line)
-    skewed = sorted({x for key in ("api", "hot", "detail") for runs in (results.get(key) or {}).values()
+    skewed = sorted({x for key in ("api", "hot", "detail", "redeem") for runs in (results.get(key) or {}).values()
                      for r in runs for x in r.get("other_load", [])}
                     | {x for r in results.get("batch") or [] for x in r.get("other_load", [])}
                     | set(results.get("contended", [])))
