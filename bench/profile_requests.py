@@ -27,12 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ALL = ("minimal", "purchase", "batch", "detail")
+ALL = ("minimal", "purchase", "batch", "detail", "redeem")
 
 
 def inside(args) -> int:
     sys.path.insert(0, str(BASE_DIR))
-    from bench.run import history_create, inprocess_setup, member_id, members_enrol, sql
+    from bench.run import history_create, inprocess_setup, member_id, members_enrol, members_fund, reward_create, sql
 
     token = inprocess_setup("profile")
     from django.db import connection
@@ -44,6 +44,8 @@ def inside(args) -> int:
     for statement in SETUP_SQL:
         sql(statement)
     history = member_id("BENCH-HISTORY")
+    members_fund(ids, 1_000_000)
+    reward = reward_create("Profile reward", stock=None)
     history_create(history, 10_000)
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
     occurred = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
@@ -61,6 +63,9 @@ def inside(args) -> int:
                                      json.dumps({"purchases": [body() for _ in range(100)]}),
                                      content_type="application/json"),
         "detail": lambda: client.get(f"/api/v1/members/{history}/"),
+        "redeem": lambda: client.post("/api/v1/redemptions/",
+                                      json.dumps({"member": body()["member"], "reward": reward}),
+                                      content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"p-{next(counter)}"),
     }
     only = args.only.split(",") if args.only else list(ALL)
     for name in only:

@@ -10,12 +10,11 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import connections
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
 
 from config.exceptions import DomainError
 
@@ -57,12 +56,38 @@ def _first_message(data) -> tuple[str | None, str]:
     return None, str(data)
 
 
+def _rollback(context) -> None:
+    """ATOMIC_REQUESTS: a refused request writes nothing — roll back the request's transaction. Views marked
+    non_atomic_requests (they run their own short transactions) have none to roll back; any atomic block
+    around them belongs to their caller (a test, for one) and is left alone."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    non_atomic = getattr(match.func, "_non_atomic_requests", set()) if match else set()
+    for db in connections.all():
+        if db.settings_dict["ATOMIC_REQUESTS"] and db.in_atomic_block and db.alias not in non_atomic:
+            db.set_rollback(True)
+
+
+def _drf_response(exc, context) -> Response | None:
+    """DRF's own exception_handler, with our rollback rule."""
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    data = exc.detail if isinstance(exc.detail, (list, dict)) else {"detail": exc.detail}
+    _rollback(context)
+    return Response(data, status=exc.status_code, headers=headers)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        set_rollback()  # ATOMIC_REQUESTS: a refused request writes nothing
+        _rollback(context)
         return Response(error_body(exc.code, exc.detail, exc.field), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
-        set_rollback()
+        _rollback(context)
         return Response(
             error_body("payload_too_large", "The request body is larger than 1 MB; send fewer items per call.",
                        "body"),
@@ -73,7 +98,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    response = drf_exception_handler(exc, context)
+    response = _drf_response(exc, context)
     if response is None:
         return None  # unexpected: Django's handler500 answers (JSON under /api/)
 

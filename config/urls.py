@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.transaction import non_atomic_requests
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -21,7 +22,8 @@ api_v1 = [
     api_path("me", loyalty_api.MeApi.as_view(), "me"),
     api_path("me/ledger", loyalty_api.MeLedgerApi.as_view(), "me-ledger"),
     api_path("me/referral", loyalty_api.MeReferralApi.as_view(), "me-referral"),
-    api_path("me/redemptions", rewards_api.MeRedemptionCreateApi.as_view(), "me-redemptions"),
+    # Redemptions run their own short transaction (no savepoint inside a request-wide one).
+    api_path("me/redemptions", non_atomic_requests(rewards_api.MeRedemptionCreateApi.as_view()), "me-redemptions"),
     api_path("me/vouchers", rewards_api.MeVoucherListApi.as_view(), "me-vouchers"),
     api_path(r"me/vouchers/(?P<voucher_id>[0-9]{1,18})/cancel", rewards_api.MeVoucherCancelApi.as_view(),
              "me-voucher-cancel"),
@@ -34,7 +36,7 @@ api_v1 = [
     api_path("purchases", loyalty_api.PurchaseCreateApi.as_view(), "purchase-create"),
     api_path("purchases/batch", loyalty_api.PurchaseBatchApi.as_view(), "purchase-batch"),
     api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
-    api_path("redemptions", rewards_api.RedemptionCreateApi.as_view(), "redemption-create"),
+    api_path("redemptions", non_atomic_requests(rewards_api.RedemptionCreateApi.as_view()), "redemption-create"),
     api_path(r"vouchers/(?P<code>[^/]+)", rewards_api.VoucherCheckApi.as_view(), "voucher-check"),
     api_path(r"vouchers/(?P<code>[^/]+)/use", rewards_api.VoucherUseApi.as_view(), "voucher-use"),
 ]

@@ -117,16 +117,12 @@ def _expire_due(locked: Member, *, now: datetime) -> None:
         _expire_lots(locked, due, now=now)
 
 
-def points_lock_spendable(*, member_id: int, now: datetime, fields: tuple[str, ...] = ()) -> Member | None:
-    """Lock a member row for spending and expire any lots already past their date first (the daily task may
-    not have reached them), so the returned `points_balance` is what can really be spent. None if unknown.
-    Pass the result to points_debit(locked=...) to debit under this lock without locking again."""
-    member = (Member.objects.select_for_update(of=("self",)).select_related("tier")
-              .only("id", "points_balance", "pending_points", "lifetime_points", "tier", *fields)
-              .filter(pk=member_id).first())
-    if member is not None:
-        _expire_due(member, now=now)
-    return member
+def points_expire_due_for(*, member_id: int, balance: int, now: datetime) -> int:
+    """Expire the member's lots already past their date (the caller holds the member's row lock and knows
+    its balance). Returns the balance afterwards."""
+    locked = Member(pk=member_id, points_balance=balance)
+    _expire_due(locked, now=now)
+    return locked.points_balance
 
 
 # One statement takes `take` points from the member's open lots — a preferred lot first, then soonest
@@ -175,13 +171,11 @@ def points_debit(
     prefer_lot_of: LedgerEntry | None = None,
     author=None,
     now: datetime | None = None,
-    locked: Member | None = None,
 ) -> LedgerEntry:
     """Take points away, soonest-expiring (then oldest) lots first, recording what came from which lot.
     Lots already past their expiry are expired first, so they are never spent. Refuses with
     InsufficientPoints unless `allow_partial`, in which case it takes what the balance holds and records the
-    rest as the entry's shortfall. `locked`: the member as returned by points_lock_spendable in this
-    transaction (with the same `now`), to skip locking again.
+    rest as the entry's shortfall.
 
     Refusals are decided before the debit's writes and raised after its transaction block (no savepoint
     needed): an enclosing transaction stays usable, keeping only the expiry of lots that were due anyway.
@@ -194,21 +188,18 @@ def points_debit(
             return _debit(member=member, points=points, kind=kind, description=description,
                           idempotency_key=idempotency_key, reference=reference, allow_partial=allow_partial,
                           purchase=purchase, return_record=return_record, reverses=reverses,
-                          prefer_lot_of=prefer_lot_of, author=author, now=now, locked=locked)
+                          prefer_lot_of=prefer_lot_of, author=author, now=now)
         except DomainError as exc:
             refusal = exc
     raise refusal
 
 
 def _debit(*, member, points, kind, description, idempotency_key, reference, allow_partial, purchase,
-           return_record, reverses, prefer_lot_of, author, now, locked) -> LedgerEntry:
-    if locked is None:
-        locked = _lock(member)
-        if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
-            return entry
-        _expire_due(locked, now=now)
-    elif (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
+           return_record, reverses, prefer_lot_of, author, now) -> LedgerEntry:
+    locked = _lock(member)
+    if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
         return entry
+    _expire_due(locked, now=now)
     if locked.points_balance < points and not allow_partial:
         raise InsufficientPoints(
             f"The member has {locked.points_balance} points; {points} are needed.", field="points"
@@ -236,6 +227,63 @@ def _debit(*, member, points, kind, description, idempotency_key, reference, all
     )
     entry._state.adding = False
     return entry
+
+
+# The debit as parts of a caller's single statement (a redemption writes its own rows in the same round
+# trip). Only this module writes ledger rows; callers embed this SQL as given. The parts take the points from
+# the member's UNEXPIRED lots only, soonest expiring first; `debit_ok` says whether those lots cover them.
+# Every write waits on the caller's gate CTE (a row only when the caller's own insert happened), so a
+# statement whose gate is empty, or whose caller gates on debit_ok, writes nothing of the debit.
+_DEBIT_PARTS = """
+debit_ids AS (SELECT nextval(pg_get_serial_sequence('loyalty_ledgerentry', 'id')) AS entry_id),
+debit_live AS (
+    SELECT id, remaining,
+           SUM(remaining) OVER (ORDER BY expires_at ASC NULLS LAST, created_at, id) - remaining AS before
+    FROM loyalty_pointslot
+    WHERE member_id = %(debit_member)s AND remaining > 0 AND (expires_at IS NULL OR expires_at > %(debit_now)s)
+),
+debit_takes AS (
+    SELECT id, LEAST(remaining, %(debit_take)s - before) AS take FROM debit_live WHERE before < %(debit_take)s
+),
+debit_ok AS (SELECT COALESCE(SUM(take), 0) = %(debit_take)s AS ok FROM debit_takes)"""
+
+_DEBIT_WRITES = """
+debit_entry AS (
+    INSERT INTO loyalty_ledgerentry (id, member_id, points, kind, description, reference, purchase_id,
+        return_record_id, reverses_id, author_id, shortfall, balance_after, idempotency_key, created_at)
+    SELECT debit_ids.entry_id, %(debit_member)s, -%(debit_take)s, %(debit_kind)s, %(debit_description)s,
+           %(debit_reference)s, NULL, NULL, NULL, NULL, 0, %(debit_balance_after)s, %(debit_key)s, %(debit_now)s
+    FROM debit_ids WHERE EXISTS (SELECT 1 FROM {gate})
+    RETURNING id
+),
+debit_spent AS (
+    UPDATE loyalty_pointslot l SET remaining = l.remaining - t.take FROM debit_takes t
+    WHERE l.id = t.id AND EXISTS (SELECT 1 FROM {gate})
+    RETURNING l.id, t.take
+),
+debit_draws AS (
+    INSERT INTO loyalty_lotdraw (entry_id, lot_id, points)
+    SELECT debit_entry.id, debit_spent.id, debit_spent.take FROM debit_entry, debit_spent
+),
+debit_balance AS (
+    UPDATE members_member SET points_balance = points_balance - %(debit_take)s
+    WHERE id = %(debit_member)s AND EXISTS (SELECT 1 FROM {gate})
+    RETURNING points_balance
+)"""
+
+
+def points_debit_parts(*, member_id: int, balance: int, points: int, kind: str, description: str,
+                       reference: str, idempotency_key: str, now: datetime, gate: str) -> tuple[str, str, dict]:
+    """CTE text and parameters for debiting `points` inside a caller's statement: (the parts to put before
+    the caller's gate CTE, the parts to put after it, parameters). The caller holds the member's row lock, has
+    checked `balance` >= points, and may read `debit_ids.entry_id` (the entry's id, for its own foreign key),
+    `debit_ok.ok` and, after the gate, `debit_entry` and `debit_spent`. When debit_ok is false, expired lots
+    are in the way: call points_expire_due_for and try again."""
+    return _DEBIT_PARTS, _DEBIT_WRITES.format(gate=gate), {
+        "debit_member": member_id, "debit_take": points, "debit_kind": kind, "debit_description": description[:500],
+        "debit_reference": reference, "debit_balance_after": balance - points, "debit_key": idempotency_key,
+        "debit_now": now,
+    }
 
 
 def _restore_draws(entry: LedgerEntry, *, description: str, idempotency_key: str, author, now: datetime

@@ -1,8 +1,8 @@
 """Rewards writes: redeem, issue vouchers, use them at checkout, cancel them, expire them, birthday rewards.
 
-Lock order, the same in every writer so that no two transactions wait on each other in a cycle:
-the idempotency key (an advisory lock), then the member row, then the reward row (stock), then the voucher
-and the member's lots (loyalty.ledger). Refusals are all decided before the first write.
+Lock order, the same in every writer so that no two transactions wait on each other in a cycle: the member
+row, then the reward row (stock), then the idempotency key (the redemption's unique index), the voucher and
+the member's lots (loyalty.ledger).
 """
 
 from __future__ import annotations
@@ -72,73 +72,181 @@ def _limit_used(*, member_id: int, reward: Reward, now: datetime) -> int:
     return qs.count()
 
 
+class _KeyTaken(Exception):
+    """A concurrent request with the same idempotency key committed first: answer with its redemption."""
+
+
+class _CodeClash(Exception):
+    """The drawn voucher code exists already (about one in 10^17): roll back and draw again."""
+
+
+_LOOKUP = """
+SELECT r.id, r.name, r.kind, r.value, r.cost_points, r.stock, r.limit_per_member, r.limit_period_days,
+       r.available_from, r.available_until, r.voucher_valid_days, r.is_birthday_reward, r.is_active,
+       r.minimum_tier_id, t.rank, t.name, x.id
+FROM (SELECT 1) AS one
+LEFT JOIN rewards_reward r ON r.id = %(reward)s
+LEFT JOIN members_tier t ON t.id = r.minimum_tier_id
+LEFT JOIN rewards_redemption x ON x.idempotency_scope = %(scope)s AND x.idempotency_key = %(key)s
+"""
+
+_LOCK_MEMBER = """
+SELECT m.points_balance, t.rank FROM members_member m LEFT JOIN members_tier t ON t.id = m.tier_id
+WHERE m.id = %s FOR UPDATE OF m
+"""
+
+# The redemption, its voucher and the ledger debit in ONE statement. The redemption row is the gate: it is
+# inserted only when the member's unexpired lots cover the cost, and not at all when a concurrent request
+# with the same idempotency key got there first (ON CONFLICT waits for it, then does nothing); the debit and
+# the voucher follow it or write nothing.
+_REDEEM = """
+WITH {debit_reads},
+redemption AS (
+    INSERT INTO rewards_redemption (member_id, reward_id, points_spent, source, ledger_entry_id, idempotency_scope,
+        idempotency_key, request_hash, created_at)
+    SELECT %(member)s, %(reward)s, %(cost)s, %(source)s, debit_ids.entry_id, %(scope)s, %(key)s, %(hash)s, %(now)s
+    FROM debit_ids, debit_ok WHERE debit_ok.ok
+    ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
+    RETURNING id
+),
+{debit_writes},
+voucher AS (
+    INSERT INTO rewards_voucher (redemption_id, member_id, reward_id, code, kind, value, currency, status, expires_at,
+        used_at, used_order_id, cancelled_at, cancel_reason, cancelled_by_id, created_at)
+    SELECT redemption.id, %(member)s, %(reward)s, %(code)s, %(kind)s, %(value)s, %(currency)s, 'issued',
+           %(expires_at)s, NULL, '', NULL, '', NULL, %(now)s
+    FROM redemption
+    ON CONFLICT (code) DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT ok FROM debit_ok), (SELECT id FROM redemption), (SELECT id FROM voucher),
+       (SELECT id FROM debit_entry), (SELECT COALESCE(SUM(take), 0) FROM debit_spent)
+"""
+
+
+def _reward_from_row(row) -> Reward:
+    from members.models import Tier
+
+    reward = Reward(pk=row[0], name=row[1], kind=row[2], value=row[3], cost_points=row[4], stock=row[5],
+                    limit_per_member=row[6], limit_period_days=row[7], available_from=row[8],
+                    available_until=row[9], voucher_valid_days=row[10], is_birthday_reward=row[11], is_active=row[12],
+                    minimum_tier_id=row[13])
+    if row[13] is not None:
+        reward.minimum_tier = Tier(pk=row[13], rank=row[14], name=row[15])
+    reward._state.adding = False
+    return reward
+
+
 def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_scope: str,
                   idempotency_key: str = "", now: datetime | None = None) -> tuple[Redemption, bool]:
     """Spend the member's points on a reward and issue a voucher. Returns (redemption, created).
 
     With a key, the same (scope, key) again returns the first redemption and writes nothing; with another
     member or reward it raises IdempotencyConflict. Refusals: RewardNotFound, NotAvailable, TierRequired,
-    LimitReached, InsufficientPoints, OutOfStock — decided before anything is written and raised after the
-    transaction block, so a caller's enclosing transaction stays usable.
+    LimitReached, InsufficientPoints, OutOfStock — nothing is written (the transaction block is rolled back:
+    a savepoint when the caller has a transaction open, else the whole short transaction).
+
+    Round trips when nothing is in the way: the reward and the key (one query, outside the transaction), the
+    member's row lock, the stock (limited rewards only), the per-member count (limited rewards only), and one
+    statement writing the redemption, the voucher and the debit.
     """
     now = now or timezone.now()
-    with transaction.atomic(savepoint=False):
-        try:
-            return _redeem(member_id=member_id, reward_id=reward_id, source=source, scope=idempotency_scope,
-                           key=idempotency_key, now=now)
-        except DomainError as exc:
-            refusal = exc
-    raise refusal
-
-
-def _redeem(*, member_id: int, reward_id: int, source: str, scope: str, key: str, now: datetime
-            ) -> tuple[Redemption, bool]:
     digest = _request_hash(member_id, reward_id)
-    if key:
-        with connection.cursor() as cursor:  # one request per key at a time, whatever its body
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"redemption:{scope}:{key}"])
-        existing = (Redemption.objects.filter(idempotency_scope=scope, idempotency_key=key)
-                    .select_related("voucher", "ledger_entry").first())
-        if existing is not None:
-            if existing.request_hash != digest:
-                raise IdempotencyConflict("This Idempotency-Key was already used for another redemption.",
-                                          field="Idempotency-Key")
-            return existing, False
-    reward = Reward.objects.select_related("minimum_tier").filter(pk=reward_id).first()
-    if reward is None:
-        raise RewardNotFound(field="reward")
+    key = idempotency_key or uuid.uuid4().hex
+    for _ in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute(_LOOKUP, {"reward": reward_id, "scope": idempotency_scope, "key": key})
+            row = cursor.fetchone()
+        if row[16] is not None:
+            return _replayed(row[16], digest), False
+        if row[0] is None:
+            raise RewardNotFound(field="reward")
+        reward = _reward_from_row(row)
+        try:
+            return _redeem_new(member_id=member_id, reward=reward, source=source, scope=idempotency_scope, key=key,
+                               digest=digest, now=now), True
+        except _CodeClash:
+            continue
+        except _KeyTaken:
+            continue  # the lookup now finds the other request's redemption
+        except DomainError:
+            # A refusal may be the second of two concurrent requests with one key: answer as the first did.
+            if idempotency_key:
+                existing = Redemption.objects.filter(idempotency_scope=idempotency_scope,
+                                                     idempotency_key=key).values_list("pk", flat=True).first()
+                if existing is not None:
+                    return _replayed(existing, digest), False
+            raise
+    raise RuntimeError("could not complete the redemption")  # pragma: no cover - needs three code clashes
+
+
+def _replayed(redemption_id: int, digest: str) -> Redemption:
+    existing = Redemption.objects.select_related("voucher", "ledger_entry").get(pk=redemption_id)
+    if existing.request_hash != digest:
+        raise IdempotencyConflict("This Idempotency-Key was already used for another redemption.",
+                                  field="Idempotency-Key")
+    return existing
+
+
+def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key: str, digest: str,
+                now: datetime) -> Redemption:
     if not reward.is_available(now) or reward.is_birthday_reward:
         raise NotAvailable(f"{reward.name} is not available now.", field="reward")
-    # Locks the member and expires lots already past their date: the balance is what can be spent. (Those
-    # expiry entries are due anyway; they are the only writes that may precede a refusal.)
-    member = ledger.points_lock_spendable(member_id=member_id, now=now)
-    if member is None:
-        raise DomainError("No such member.", field="member", code="unknown_member")
-    if reward.minimum_tier_id and (member.tier is None or member.tier.rank < reward.minimum_tier.rank):
-        raise TierRequired(f"{reward.name} is for {reward.minimum_tier.name} members and above.", field="reward")
-    if reward.limit_per_member and _limit_used(member_id=member.pk, reward=reward, now=now) >= \
-            reward.limit_per_member:
-        period = f" in {reward.limit_period_days} days" if reward.limit_period_days else ""
-        raise LimitReached(f"{reward.name} can be redeemed {reward.limit_per_member} time(s){period} per member.",
-                           field="reward")
-    if member.points_balance < reward.cost_points:
-        raise InsufficientPoints(
-            f"{reward.name} costs {reward.cost_points} points; the balance is {member.points_balance}.",
-            field="reward",
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_MEMBER, [member_id])
+            locked = cursor.fetchone()
+        if locked is None:
+            raise DomainError("No such member.", field="member", code="unknown_member")
+        balance, rank = locked[0], locked[1] or 0
+        if reward.minimum_tier_id and rank < reward.minimum_tier.rank:
+            raise TierRequired(f"{reward.name} is for {reward.minimum_tier.name} members and above.", field="reward")
+        if reward.limit_per_member and _limit_used(member_id=member_id, reward=reward, now=now) >= \
+                reward.limit_per_member:
+            period = f" in {reward.limit_period_days} days" if reward.limit_period_days else ""
+            raise LimitReached(f"{reward.name} can be redeemed {reward.limit_per_member} time(s){period} per member.",
+                               field="reward")
+        if balance < reward.cost_points:
+            raise InsufficientPoints(
+                f"{reward.name} costs {reward.cost_points} points; the balance is {balance}.", field="reward")
+        _stock_take(reward)
+        expires_at = now + timedelta(days=reward.voucher_valid_days) if reward.voucher_valid_days else None
+        code = voucher_code_new()
+        debit_reads, debit_writes, params = ledger.points_debit_parts(
+            member_id=member_id, balance=balance, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
+            description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
+            idempotency_key=f"redeem:{scope}:{key}", now=now, gate="redemption",
         )
-    _stock_take(reward)  # the last check: a conditional UPDATE that writes only when it succeeds
-    key = key or uuid.uuid4().hex
-    entry = ledger.points_debit(
-        member=member.pk, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
-        description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
-        idempotency_key=f"redeem:{scope}:{key}", now=now, locked=member,
-    )
-    redemption = Redemption.objects.create(
-        member_id=member.pk, reward=reward, points_spent=reward.cost_points, source=source, ledger_entry=entry,
-        idempotency_scope=scope, idempotency_key=key, request_hash=digest, created_at=now,
-    )
-    redemption.voucher = _voucher_issue(redemption, reward, now=now)
-    return redemption, True
+        params.update(member=member_id, reward=reward.pk, cost=reward.cost_points, source=source, scope=scope,
+                      key=key, hash=digest, now=now, code=code, kind=reward.kind, value=reward.value,
+                      currency=settings.FIDELIO_CURRENCY, expires_at=expires_at)
+        with connection.cursor() as cursor:
+            cursor.execute(_REDEEM.format(debit_reads=debit_reads, debit_writes=debit_writes), params)
+            ok, redemption_id, voucher_id, entry_id, spent = cursor.fetchone()
+        if not ok:
+            # Lots past their date (the daily task has not expired them yet) hold part of the balance, and
+            # the valid ones do not cover the cost.
+            spendable = ledger.points_expire_due_for(member_id=member_id, balance=balance, now=now)
+            raise InsufficientPoints(
+                f"{reward.name} costs {reward.cost_points} points; {spendable} of the balance are still valid.",
+                field="reward")
+        if redemption_id is None:
+            raise _KeyTaken
+        if voucher_id is None:
+            raise _CodeClash
+        if spent != reward.cost_points:
+            raise AssertionError(f"debited {spent} of {reward.cost_points} points")
+    entry = LedgerEntry(pk=entry_id, member_id=member_id, points=-reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
+                        balance_after=balance - reward.cost_points, created_at=now)
+    redemption = Redemption(pk=redemption_id, member_id=member_id, reward=reward, points_spent=reward.cost_points,
+                            source=source, ledger_entry=entry, idempotency_scope=scope, idempotency_key=key,
+                            request_hash=digest, created_at=now)
+    redemption.voucher = Voucher(pk=voucher_id, redemption=redemption, member_id=member_id, reward=reward, code=code,
+                                 kind=reward.kind, value=reward.value, currency=settings.FIDELIO_CURRENCY,
+                                 status=Voucher.Status.ISSUED, expires_at=expires_at, created_at=now)
+    for obj in (entry, redemption, redemption.voucher):
+        obj._state.adding = False
+    return redemption
 
 
 def _stock_take(reward: Reward) -> None:

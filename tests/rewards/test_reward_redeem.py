@@ -174,10 +174,28 @@ def test_expired_unprocessed_lots_are_never_spent(member, reward):
     later = now + timedelta(days=2)  # the lot is past its date, the daily task has not run yet
     with pytest.raises(InsufficientPoints):
         redeem(member, reward, now=later)
-    fund(member, 600, now=later)
-    redeem(member, reward, key="k2", now=later)
+    assert not LedgerEntry.objects.filter(kind="expire").exists()  # the refusal wrote nothing
+    fresh_lot = fund(member, 600, now=later)
+    redeem(member, reward, key="k2", now=later)  # paid from the fresh lot only
+    assert PointsLot.objects.get(entry=fresh_lot).remaining == 100
+    assert PointsLot.objects.exclude(entry=fresh_lot).get().remaining == 500  # untouched, left to the daily task
+    from loyalty.services import lots_expire_due
+
+    lots_expire_due(now=later)
     assert balance(member) == 100
     assert LedgerEntry.objects.filter(member=member, kind="expire", points=-500).count() == 1
+    call_command("check_ledger")
+
+
+def test_points_past_their_date_do_not_count_for_a_redemption(member, reward):
+    now = timezone.now()
+    fund(member, 300, expires_in_days=1, now=now)
+    fund(member, 400, expires_in_days=300, now=now)
+    later = now + timedelta(days=2)
+    with pytest.raises(InsufficientPoints) as refused:  # 700 on the balance, but only 400 still valid
+        redeem(member, reward, now=later)
+    assert "400 of the balance are still valid" in refused.value.detail
+    assert balance(member) == 700 and not LedgerEntry.objects.filter(kind__in=["expire", "redeem"]).exists()
     call_command("check_ledger")
 
 
