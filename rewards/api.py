@@ -97,7 +97,7 @@ class MeRedemptionInSerializer(serializers.Serializer):
 
 
 class RedemptionInSerializer(MeRedemptionInSerializer):
-    member = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    member = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
 class VoucherSerializer(serializers.ModelSerializer):
@@ -137,10 +137,36 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
+_iso = serializers.DateTimeField().to_representation
+
+
+def redemption_out(redemption: Redemption) -> dict:
+    """RedemptionOutSerializer's output, built directly from the objects the service returns (voucher and
+    ledger entry attached, no query); a test pins the two together."""
+    voucher = redemption.voucher
+    return {
+        "id": redemption.pk, "reward": redemption.reward_id, "member": redemption.member_id,
+        "voucher_code": voucher_code_display(voucher.code), "points_spent": redemption.points_spent,
+        "balance": (redemption.ledger_entry.balance_after if redemption.ledger_entry_id is not None
+                    else redemption.member.points_balance),
+        "expires_at": _iso(voucher.expires_at) if voucher.expires_at else None,
+        "created_at": _iso(redemption.created_at),
+    }
+
+
+def _reward_input(data, *, with_member: bool) -> dict:
+    """The body's ids: plain positive integers take a short path; anything else goes to the serializer,
+    which reports the errors."""
+    keys = ("member", "reward") if with_member else ("reward",)
+    if type(data) is dict and all(type(data.get(k)) is int and 0 < data[k] < 2**31 for k in keys):
+        return {k: data[k] for k in keys}
+    serializer = (RedemptionInSerializer if with_member else MeRedemptionInSerializer)(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def _redeemed_response(redemption: Redemption, created: bool) -> Response:
-    """From the objects the service returns (voucher and ledger entry attached): no query."""
-    return Response(RedemptionOutSerializer(redemption).data,
-                    status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    return Response(redemption_out(redemption), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 # ----------------------------------------------------------------------------------------------- catalog
@@ -204,10 +230,9 @@ class MeRedemptionCreateApi(APIView):
                    responses={201: RedemptionOutSerializer, 200: RedemptionOutSerializer}, tags=["me"])
     def post(self, request):
         key = idempotency_key_validate(request.headers.get("Idempotency-Key"), required=False)
-        data = MeRedemptionInSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = _reward_input(request.data, with_member=False)
         redemption, created = reward_redeem(
-            member_id=request.member.pk, reward_id=data.validated_data["reward"], source=Redemption.Source.PORTAL,
+            member_id=request.member.pk, reward_id=data["reward"], source=Redemption.Source.PORTAL,
             idempotency_scope=f"member:{request.member.pk}", idempotency_key=key,
         )
         return _redeemed_response(redemption, created)
@@ -222,10 +247,9 @@ class RedemptionCreateApi(APIView):
                    responses={201: RedemptionOutSerializer, 200: RedemptionOutSerializer}, tags=["integration"])
     def post(self, request):
         key = idempotency_key_validate(request.headers.get("Idempotency-Key"), required=True)
-        data = RedemptionInSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = _reward_input(request.data, with_member=True)
         redemption, created = reward_redeem(
-            member_id=data.validated_data["member"], reward_id=data.validated_data["reward"],
+            member_id=data["member"], reward_id=data["reward"],
             source=Redemption.Source.INTEGRATION, idempotency_scope="integration", idempotency_key=key,
         )
         return _redeemed_response(redemption, created)

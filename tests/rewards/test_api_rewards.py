@@ -250,3 +250,22 @@ def test_a_redemption_is_a_constant_handful_of_queries(token_client, member, dja
         response = token_client.post("/api/v1/redemptions/", {"member": member.pk, "reward": reward.pk},
                                      format="json", HTTP_IDEMPOTENCY_KEY="measured")
     assert response.status_code == 201 and response.json()["balance"] == 1030 - 20
+
+
+def test_the_hand_built_response_matches_the_serializer(token_client, member, reward):
+    from rewards.api import RedemptionOutSerializer, redemption_out
+
+    fund(member, 1000)
+    created, _ = reward_redeem(member_id=member.pk, reward_id=reward.pk, source="integration",
+                               idempotency_scope="integration", idempotency_key="pin")
+    replayed, again = reward_redeem(member_id=member.pk, reward_id=reward.pk, source="integration",
+                                    idempotency_scope="integration", idempotency_key="pin")
+    assert again is False
+    assert redemption_out(created) == RedemptionOutSerializer(created).data == redemption_out(replayed)
+
+
+@pytest.mark.parametrize("body", [{"member": True, "reward": 1}, {"member": "1", "reward": "x"},
+                                  {"member": 2**40, "reward": 1}, {"member": 0, "reward": 1}, ["member"]])
+def test_odd_ids_are_refused_by_the_serializer(token_client, body):
+    response = token_client.post("/api/v1/redemptions/", body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
