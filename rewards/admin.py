@@ -15,6 +15,7 @@ from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 
 from config.exceptions import DomainError
+from loyalty.admin import ReadOnlyAdmin
 from members.models import Tier
 from rewards.models import Redemption, Reward, Voucher
 from rewards.services import voucher_cancel
@@ -138,17 +139,6 @@ class RewardAdmin(ImportExportModelAdmin):
             more = f" and {len(low) - 10} more" if len(low) > 10 else ""
             self.message_user(request, f"Low or no stock: {names}{more}.", messages.WARNING)
         return super().changelist_view(request, extra_context)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Redemption)

@@ -62,9 +62,10 @@ def catalog(request):
     page = Paginator(qs, 24).get_page(request.GET.get("page"))
     eligibility = selectors.reward_eligibility_many(member=member, rewards=list(page))
     rows = [(reward, eligibility[reward.pk]) for reward in page]
+    query = (f"&kind={kind}" if kind else "") + ("&affordable=1" if affordable else "")
     return render(request, "portal/rewards.html", {
         "member": member, "page": page, "rows": rows, "kinds": Reward.Kind.choices, "kind": kind,
-        "affordable": affordable, "filtered": bool(kind or affordable),
+        "affordable": affordable, "filtered": bool(kind or affordable), "query": query,
     })
 
 
@@ -123,14 +124,19 @@ def vouchers(request):
     return render(request, "portal/vouchers.html", {"member": member, "page": page})
 
 
+def _own_voucher(member, voucher_id: int):
+    voucher = selectors.voucher_get_for_member(member=member, voucher_id=voucher_id)
+    if voucher is None:
+        raise Http404("No such voucher.")
+    return voucher
+
+
 @login_required
 def voucher_detail(request, voucher_id: int):
     member, empty = _member_or_empty(request)
     if empty:
         return empty
-    voucher = selectors.voucher_get_for_member(member=member, voucher_id=voucher_id)
-    if voucher is None:
-        raise Http404("No such voucher.")
+    voucher = _own_voucher(member, voucher_id)
     qr = None
     if voucher.status == voucher.Status.ISSUED and not voucher.is_expired():
         # Rendered here as inline SVG (no JavaScript, no image request). Its only input is the voucher code,
@@ -146,9 +152,7 @@ def voucher_cancel_view(request, voucher_id: int):
     member, empty = _member_or_empty(request)
     if empty:
         return empty
-    voucher = selectors.voucher_get_for_member(member=member, voucher_id=voucher_id)
-    if voucher is None:
-        raise Http404("No such voucher.")
+    voucher = _own_voucher(member, voucher_id)
     if request.method == "GET":
         return render(request, "portal/voucher_cancel.html", {"member": member, "voucher": voucher})
     try:
