@@ -19,7 +19,8 @@ from django.utils import timezone
 from config.api import _first_message
 from config.exceptions import DomainError
 from loyalty import ledger
-from loyalty.models import LedgerEntry, Purchase, PurchaseItem
+from loyalty.challenges import challenges_on_purchase_confirmed
+from loyalty.models import Challenge, LedgerEntry, Purchase, PurchaseItem
 from loyalty.rules import Line, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
 from loyalty.serializers import purchase_input
@@ -176,7 +177,7 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
         cursor.execute(_INSERT, [now, *[list(c) for c in cols]])
         inserted = {(s, o): pk for pk, s, o in cursor.fetchall()}
 
-    items, pending, credits, confirmed_members = [], {}, [], set()
+    items, pending, credits, confirmed_members, confirmed_ids = [], {}, [], set(), []
     for i, data, digest, member, points, breakdown, _confirm_after, at_once in rows:
         pk = inserted.get((data.source, data.order_id))
         if pk is None:  # a concurrent request recorded this order first
@@ -189,6 +190,7 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
         )
         if at_once:
             confirmed_members.add(member.pk)
+            confirmed_ids.append(pk)
             if points:
                 credits.append(ledger.Credit(
                     member_id=member.pk, points=points, kind=LedgerEntry.Kind.EARN, purchase_id=pk,
@@ -204,6 +206,11 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
         PurchaseItem.objects.bulk_create(items, batch_size=2000)
     ledger.points_pending_change_many(deltas=pending)
     ledger.points_credit_many(credits=credits, now=now)
+
+    # Challenges: only when some challenge is running for these purchases (one query otherwise).
+    if confirmed_ids and Challenge.objects.filter(is_active=True, starts_at__lte=now).exists():
+        for purchase in Purchase.objects.filter(pk__in=confirmed_ids).prefetch_related("items"):
+            challenges_on_purchase_confirmed(purchase=purchase, now=now)
 
     # Referral rewards: only members with a referrer not yet rewarded (rare), one at a time.
     if confirmed_members:

@@ -21,6 +21,11 @@ from django.utils import timezone
 
 from config.exceptions import DomainError
 from loyalty import ledger
+from loyalty.challenges import (
+    challenges_on_purchase_confirmed,
+    challenges_on_purchase_returned,
+    challenges_on_referral_confirmed,
+)
 from loyalty.exceptions import OrderConflict, PurchaseNotFound, ReturnConflict, ReturnExceedsPurchase
 from loyalty.models import LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
 from loyalty.periods import add_months
@@ -203,6 +208,7 @@ def _confirm(purchase: Purchase, *, member: Member, now: datetime, was_pending: 
     purchase.points_pending, purchase.confirmed_at, purchase.status = 0, now, status
     if purchase.returned_amount < purchase.amount:
         _referral_reward(member, now=now)
+        challenges_on_purchase_confirmed(purchase=purchase, now=now)
 
 
 def _referral_reward(member: Member, *, now: datetime) -> None:
@@ -222,6 +228,7 @@ def _referral_reward(member: Member, *, now: datetime) -> None:
                 + ("a friend you invited made their first purchase" if who == referrer_id
                    else "welcome gift for joining through a friend"),
             )
+    challenges_on_referral_confirmed(referrer_id=referrer_id, referred_id=member.pk, occurred_at=now, now=now)
 
 
 @transaction.atomic
@@ -321,6 +328,9 @@ def purchase_return(*, order_id: str, return_id: str, amount: Decimal, source: s
         returned_amount=returned, points_reversed=purchase.points_reversed + delta,
         points_pending=purchase.points_pending - pending_taken, status=status,
     )
+    if purchase.confirmed_at is not None:  # only confirmed purchases count for challenges
+        purchase.returned_amount = returned
+        challenges_on_purchase_returned(purchase=purchase, now=now)
     return record, True
 
 

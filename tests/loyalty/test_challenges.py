@@ -1,0 +1,190 @@
+"""Challenges and badges: progress from events, each event once, completion rewarded once."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from loyalty.challenges import Event, challenge_event_record, challenge_join
+from loyalty.models import Badge, Challenge, ChallengeEvent, ChallengeParticipation, LedgerEntry, MemberBadge
+from loyalty.services import purchase_return
+from members.models import Member
+from tests.factories import MemberFactory, ShopMemberFactory
+from tests.loyalty.conftest import T0, buy
+
+pytestmark = pytest.mark.django_db
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _at_once(settings):
+    settings.FIDELIO_RETURN_WINDOW_DAYS = 0  # purchases are confirmed when posted: their events count at once
+
+
+def challenge(**kw):
+    badge = kw.pop("badge", None)
+    defaults = {"title": "Shop three times", "starts_at": T0 - DAY, "ends_at": T0 + 60 * DAY, "goal": "purchases",
+                "target": Decimal("3"), "bonus_points": 100, "badge": badge}
+    return Challenge.objects.create(**{**defaults, **kw})
+
+
+def participation(c, member):
+    return ChallengeParticipation.objects.get(challenge=c, member=member)
+
+
+def test_completion_pays_points_and_a_badge_once(member):
+    badge = Badge.objects.create(name="Regular", how_to_earn="Shop three times in March")
+    c = challenge(badge=badge)
+    for i in range(4):
+        buy(member, "10", at=T0 + i * DAY)
+    p = participation(c, member)
+    assert p.progress == 4 and p.completed_at is not None
+    assert LedgerEntry.objects.filter(kind="challenge", member=member).count() == 1
+    assert LedgerEntry.objects.get(kind="challenge").points == 100 and p.reward_entry_id is not None
+    assert MemberBadge.objects.get(member=member).badge == badge
+    call_command("check_ledger")
+
+
+def test_an_event_delivered_twice_counts_once(member):
+    c = challenge()
+    event = Event(kind="purchase", key="purchase:999", member_id=member.pk, occurred_at=T0, value=Decimal("5"))
+    challenge_event_record(event=event, now=T0)
+    challenge_event_record(event=event, now=T0)
+    assert participation(c, member).progress == 1
+    assert ChallengeEvent.objects.count() == 1
+
+
+def test_a_return_lowers_progress_but_a_completed_challenge_keeps_its_reward(member):
+    c = challenge(target=Decimal("2"))
+    first = buy(member, "10", at=T0)
+    purchase_return(order_id=first.order_id, return_id="R1", amount=Decimal("10"), now=T0 + DAY)
+    assert participation(c, member).progress == 0
+    second = buy(member, "10", at=T0 + 2 * DAY)
+    buy(member, "10", at=T0 + 3 * DAY)
+    assert participation(c, member).completed_at is not None
+    purchase_return(order_id=second.order_id, return_id="R2", amount=Decimal("10"), now=T0 + 4 * DAY)
+    p = participation(c, member)
+    assert p.progress == 1 and p.completed_at is not None  # documented: completion and reward stay
+    assert LedgerEntry.objects.filter(kind="challenge").count() == 1
+
+
+def test_spend_and_partial_returns(member):
+    c = challenge(goal="spend", target=Decimal("100.00"))
+    order = buy(member, "80", at=T0)
+    buy(member, "15", at=T0 + DAY)
+    assert participation(c, member).progress == Decimal("95.00")
+    purchase_return(order_id=order.order_id, return_id="R1", amount=Decimal("30"), now=T0 + 2 * DAY)
+    assert participation(c, member).progress == Decimal("65.00")
+    buy(member, "35", at=T0 + 3 * DAY)
+    assert participation(c, member).completed_at is not None
+
+
+def test_distinct_categories(member):
+    c = challenge(goal="categories", target=Decimal("3"))
+    item = {"sku": "A", "quantity": 1, "unit_price": Decimal("5")}
+    buy(member, "5", at=T0, items=[{**item, "category": "coffee"}])
+    buy(member, "5", at=T0 + DAY, items=[{**item, "category": "coffee"}, {**item, "category": "tea"}])
+    assert participation(c, member).progress == 2
+    buy(member, "5", at=T0 + 2 * DAY, items=[{**item, "category": "cups"}])
+    assert participation(c, member).completed_at is not None
+
+
+def test_streak_of_consecutive_weeks(member):
+    c = challenge(goal="streak", target=Decimal("3"), ends_at=T0 + 90 * DAY)
+    buy(member, "5", at=T0)  # week 1
+    buy(member, "5", at=T0 + 7 * DAY)  # week 2
+    buy(member, "5", at=T0 + 21 * DAY)  # week 4: the run restarts
+    assert participation(c, member).progress == 2
+    buy(member, "5", at=T0 + 28 * DAY)
+    buy(member, "5", at=T0 + 35 * DAY)  # weeks 4, 5, 6
+    assert participation(c, member).completed_at is not None
+
+
+def test_weekly_challenges_start_afresh_each_week(member):
+    c = challenge(recurrence="weekly", target=Decimal("2"))
+    buy(member, "5", at=T0)  # Monday
+    buy(member, "5", at=T0 + 7 * DAY)  # next Monday: another period
+    periods = ChallengeParticipation.objects.filter(challenge=c, member=member).order_by("period_start")
+    assert [p.progress for p in periods] == [1, 1]
+    buy(member, "5", at=T0 + 8 * DAY)
+    assert periods.last().completed_at is not None and periods.first().completed_at is None
+
+
+def test_audience_and_opt_in(member, tiers):
+    gold_only = challenge(title="Gold club")
+    gold_only.audience_tiers.set([tiers["Gold"]])
+    opt_in = challenge(title="Join first", enrolment="opt_in", target=Decimal("1"))
+    buy(member, "5", at=T0)  # Bronze, not joined
+    assert not ChallengeParticipation.objects.exists()
+    challenge_join(challenge_id=opt_in.pk, member=Member.objects.get(pk=member.pk), now=T0 + DAY)
+    buy(member, "5", at=T0 + 2 * DAY)
+    assert participation(opt_in, member).completed_at is not None
+    from loyalty.challenges import ChallengeClosed, ChallengeNotOpen, NotInAudience
+
+    with pytest.raises(NotInAudience):
+        challenge_join(challenge_id=gold_only.pk, member=Member.objects.get(pk=member.pk), now=T0 + DAY)
+    later = challenge(title="Later", enrolment="opt_in", starts_at=T0 + 100 * DAY, ends_at=T0 + 120 * DAY)
+    with pytest.raises(ChallengeNotOpen):
+        challenge_join(challenge_id=later.pk, member=member, now=T0)
+    with pytest.raises(ChallengeClosed):
+        challenge_join(challenge_id=later.pk, member=member, now=T0 + 200 * DAY)
+
+
+def test_referrals_count_for_the_referrer(settings):
+    from members.services import referral_apply
+
+    c = challenge(goal="referrals", target=Decimal("1"))
+    referrer = MemberFactory()
+    friend = ShopMemberFactory()
+    referral_apply(member=friend, code=referrer.referral_code)
+    buy(friend, "20", at=T0)
+    assert participation(c, referrer).completed_at is not None
+
+
+def test_recompute_gives_the_live_result(member, other_member):
+    c1 = challenge(target=Decimal("5"))
+    c2 = challenge(title="Spend", goal="spend", target=Decimal("1000"))
+    orders = [buy(m, str(10 + i), at=T0 + i * DAY) for i in range(4) for m in (member, other_member)]
+    purchase_return(order_id=orders[0].order_id, return_id="R1", amount=Decimal("10"), now=T0 + 5 * DAY)
+    purchase_return(order_id=orders[3].order_id, return_id="R2", amount=Decimal("5"), now=T0 + 5 * DAY)
+
+    def state():
+        return sorted(
+            (p.challenge_id, p.member_id, p.progress, p.completed_at is not None,
+             tuple(sorted((e.key, e.value, e.undone is False) for e in p.events.all() if not e.undone)))
+            for p in ChallengeParticipation.objects.filter(challenge__in=[c1, c2]).prefetch_related("events")
+        )
+
+    live = state()
+    call_command("recompute_challenges", verbosity=0)
+    assert state() == live
+    call_command("recompute_challenges", verbosity=0)
+    assert state() == live
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_events_complete_and_reward_once():
+    c = challenge(target=Decimal("5"), bonus_points=50)
+    member = ShopMemberFactory()
+    barrier = threading.Barrier(10)
+
+    def deliver(i):
+        try:
+            barrier.wait()
+            # 10 distinct purchases and each delivered twice: 10 events, completion at the 5th
+            for _ in range(2):
+                challenge_event_record(event=Event(kind="purchase", key=f"purchase:{i}", member_id=member.pk,
+                                                   occurred_at=T0), now=T0)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(deliver, range(10)))
+    p = participation(c, member)
+    assert p.progress == 10 and p.completed_at is not None
+    assert LedgerEntry.objects.filter(kind="challenge").count() == 1
+    assert Member.objects.get(pk=member.pk).points_balance == 50
