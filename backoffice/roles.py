@@ -17,6 +17,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "backoffice.view_heartbeat",
         "loyalty.view_purchase", "loyalty.view_ledgerentry", "loyalty.add_ledgerentry", "loyalty.view_pointslot",
         "loyalty.add_earningrule", "loyalty.change_earningrule", "loyalty.view_earningrule",
+        "loyalty.add_challenge", "loyalty.change_challenge", "loyalty.view_challenge",
+        "loyalty.add_badge", "loyalty.change_badge", "loyalty.view_badge",
         "loyalty.delete_earningrule",
     ],
     SUPPORT_AGENT: [

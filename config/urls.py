@@ -22,6 +22,10 @@ api_v1 = [
     api_path("me", loyalty_api.MeApi.as_view(), "me"),
     api_path("me/ledger", loyalty_api.MeLedgerApi.as_view(), "me-ledger"),
     api_path("me/referral", loyalty_api.MeReferralApi.as_view(), "me-referral"),
+    api_path("me/challenges", loyalty_api.MeChallengesApi.as_view(), "me-challenges"),
+    api_path(r"me/challenges/(?P<challenge_id>[0-9]{1,9})/join", loyalty_api.MeChallengeJoinApi.as_view(),
+             "me-challenge-join"),
+    api_path("me/badges", loyalty_api.MeBadgesApi.as_view(), "me-badges"),
     # Redemptions run their own short transaction (no savepoint inside a request-wide one).
     api_path("me/redemptions", non_atomic_requests(rewards_api.MeRedemptionCreateApi.as_view()), "me-redemptions"),
     api_path("me/vouchers", rewards_api.MeVoucherListApi.as_view(), "me-vouchers"),

@@ -363,3 +363,74 @@ class MeReferralApi(APIView):
                            field="referral_code", code="referral_too_late")
         referral_apply(member=request.member, code=data.validated_data["referral_code"])
         return Response(MeSerializer(member_get(request.member.pk)).data)
+
+
+# ---------------------------------------------------------------------------------------------- challenges
+class ChallengeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="challenge.pk")
+    title = serializers.CharField(source="challenge.title")
+    description = serializers.CharField(source="challenge.description")
+    icon = serializers.CharField(source="challenge.icon")
+    goal = serializers.CharField(source="challenge.goal")
+    target = serializers.DecimalField(source="challenge.target", max_digits=12, decimal_places=2)
+    progress = serializers.DecimalField(max_digits=14, decimal_places=2)
+    percent = serializers.IntegerField()
+    enrolment = serializers.CharField(source="challenge.enrolment")
+    joined = serializers.BooleanField()
+    completed = serializers.BooleanField()
+    open = serializers.BooleanField()
+    starts_at = serializers.DateTimeField(source="challenge.starts_at")
+    period_end = serializers.DateTimeField()
+    bonus_points = serializers.IntegerField(source="challenge.bonus_points")
+    badge = serializers.CharField(source="challenge.badge.name", default=None)
+
+
+class BadgeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="badge.pk")
+    name = serializers.CharField(source="badge.name")
+    icon = serializers.CharField(source="badge.icon")
+    description = serializers.CharField(source="badge.description")
+    how_to_earn = serializers.CharField(source="badge.how_to_earn")
+    earned = serializers.SerializerMethodField()
+    earned_at = serializers.DateTimeField(allow_null=True)
+
+    def get_earned(self, row) -> bool:
+        return row["earned_at"] is not None
+
+
+class MeChallengesApi(APIView):
+    """Open and upcoming challenges for the logged-in member, with progress in the current period."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(responses=ChallengeSerializer(many=True), tags=["me"])
+    def get(self, request):
+        from loyalty.challenges import challenges_for_member
+
+        return Response(ChallengeSerializer(challenges_for_member(member=request.member), many=True).data)
+
+
+class MeChallengeJoinApi(APIView):
+    """Opt in to a challenge (its current period). Joining again is harmless."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(request=None, responses=ChallengeSerializer, tags=["me"])
+    def post(self, request, challenge_id: int):
+        from loyalty.challenges import challenge_join, challenges_for_member
+
+        challenge_join(challenge_id=int(challenge_id), member=request.member)
+        row = next(r for r in challenges_for_member(member=request.member) if r["challenge"].pk == int(challenge_id))
+        return Response(ChallengeSerializer(row).data)
+
+
+class MeBadgesApi(APIView):
+    """Every badge: earned ones with the date, locked ones with how to earn them."""
+
+    permission_classes = [IsMember]
+
+    @extend_schema(responses=BadgeSerializer(many=True), tags=["me"])
+    def get(self, request):
+        from loyalty.challenges import badges_for_member
+
+        return Response(BadgeSerializer(badges_for_member(member=request.member), many=True).data)

@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from loyalty import views
+from loyalty import challenge_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("points/", views.points_history, name="points"),
+    path("challenges/", challenge_views.challenges, name="challenges"),
+    path("challenges/<int:challenge_id>/join/", challenge_views.join, name="challenge-join"),
 ]

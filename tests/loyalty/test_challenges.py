@@ -188,3 +188,57 @@ def test_concurrent_events_complete_and_reward_once():
     assert p.progress == 10 and p.completed_at is not None
     assert LedgerEntry.objects.filter(kind="challenge").count() == 1
     assert Member.objects.get(pk=member.pk).points_balance == 50
+
+
+# -------------------------------------------------------------------------------------- API, portal, admin
+def test_me_challenges_join_and_badges_over_http(api_client, member, anon_client, token_client):
+    badge = Badge.objects.create(name="First steps", icon="👣", how_to_earn="Finish any challenge")
+    Badge.objects.create(name="Locked one", how_to_earn="Shop 50 times")
+    auto = challenge(title="Auto", target=Decimal("1"), badge=badge)
+    from django.utils import timezone
+
+    now = timezone.now()
+    opt = challenge(title="Opt", enrolment="opt_in", starts_at=now - DAY, ends_at=now + 10 * DAY)
+    closed = challenge(title="Closed", enrolment="opt_in", starts_at=now - 10 * DAY, ends_at=now - DAY)
+    buy(member, "5", at=T0)
+    rows = {r["title"]: r for r in api_client.get("/api/v1/me/challenges/").json()}
+    assert "Closed" not in rows and rows["Opt"]["joined"] is False
+    joined = api_client.post(f"/api/v1/me/challenges/{opt.pk}/join/")
+    assert joined.status_code == 200 and joined.json()["joined"] is True
+    assert api_client.post(f"/api/v1/me/challenges/{opt.pk}/join/").status_code == 200  # idempotent
+    refused = api_client.post(f"/api/v1/me/challenges/{closed.pk}/join/")
+    assert refused.status_code == 409 and refused.json()["code"] == "challenge_closed"
+    assert api_client.post("/api/v1/me/challenges/999999/join/").json()["code"] == "challenge_not_found"
+    badges = {b["name"]: b for b in api_client.get("/api/v1/me/badges/").json()}
+    assert badges["First steps"]["earned"] is True and badges["Locked one"]["earned"] is False
+    assert badges["Locked one"]["how_to_earn"] == "Shop 50 times"
+    assert auto.pk
+    for client in (anon_client, token_client):
+        assert client.get("/api/v1/me/challenges/").status_code in (401, 403)
+        assert client.post(f"/api/v1/me/challenges/{opt.pk}/join/").status_code in (401, 403)
+
+
+def test_portal_challenges_page(client, member):
+    from django.utils import timezone
+
+    now = timezone.now()
+    c = challenge(title="<b>Bold</b> title", enrolment="opt_in", starts_at=now - DAY, ends_at=now + 3 * DAY)
+    client.force_login(member.user)
+    page = client.get("/challenges/").content.decode()
+    assert "&lt;b&gt;Bold&lt;/b&gt; title" in page and "left" in page and "No badges to collect" in page
+    response = client.post(f"/challenges/{c.pk}/join/", follow=True)
+    assert "You&#x27;re in!" in response.content.decode() or "You're in!" in response.content.decode()
+    assert ChallengeParticipation.objects.filter(challenge=c, member=member).exists()
+
+
+def test_admin_lists_challenge_statistics(client, staff_user, member, other_member, django_assert_max_num_queries):
+    c = challenge(target=Decimal("1"), bonus_points=70)
+    buy(member, "5", at=T0)
+    ChallengeParticipation.objects.create(challenge=c, member=other_member, period_start=c.starts_at,
+                                          period_end=c.ends_at)
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(12):
+        page = client.get("/admin/loyalty/challenge/").content.decode()
+    assert "1 (50 %)" in page and ">70<" in page
+    assert client.get(f"/admin/loyalty/challenge/{c.pk}/change/").status_code == 200
+    assert client.get("/admin/loyalty/badge/").status_code == 200

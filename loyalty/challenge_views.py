@@ -1,0 +1,39 @@
+"""Portal pages for challenges (progress bars, time left, opt-in) and badges (earned and locked)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from config.exceptions import DomainError
+from loyalty.challenges import badges_for_member, challenge_join, challenges_for_member
+from members.selectors import member_for_user
+
+
+@login_required
+def challenges(request):
+    member = member_for_user(user=request.user)
+    if member is None:
+        return render(request, "portal/home.html", {"member": None})
+    return render(request, "portal/challenges.html", {
+        "member": member, "rows": challenges_for_member(member=member), "now": timezone.now(),
+        "badges": badges_for_member(member=member),
+    })
+
+
+@login_required
+@require_POST
+def join(request, challenge_id: int):
+    member = member_for_user(user=request.user)
+    if member is None:
+        return redirect("portal:home")
+    try:
+        challenge_join(challenge_id=challenge_id, member=member)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "You're in! Your progress counts from now.")
+    return redirect("portal:challenges")
