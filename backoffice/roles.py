@@ -13,6 +13,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "members.add_tier", "members.change_tier", "members.view_tier", "members.delete_tier",
         "rewards.add_reward", "rewards.change_reward", "rewards.view_reward", "rewards.delete_reward",
         "rewards.view_redemption", "rewards.view_voucher", "rewards.change_voucher",
+        "rewards.add_challengereward", "rewards.change_challengereward", "rewards.view_challengereward",
+        "rewards.delete_challengereward",
         "django_celery_beat.view_periodictask", "django_celery_beat.change_periodictask",
         "backoffice.view_heartbeat",
         "loyalty.view_purchase", "loyalty.view_ledgerentry", "loyalty.add_ledgerentry", "loyalty.view_pointslot",

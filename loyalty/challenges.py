@@ -29,6 +29,7 @@ from loyalty.models import (
     MemberBadge,
     Purchase,
 )
+from loyalty.signals import challenge_completed
 from members.models import Member
 from members.periods import add_months, program_tz
 
@@ -207,6 +208,7 @@ def _refresh(participation: ChallengeParticipation, challenge: Challenge, *, now
     if challenge.badge_id:
         MemberBadge.objects.get_or_create(member_id=participation.member_id, badge_id=challenge.badge_id,
                                           defaults={"earned_at": now, "challenge": challenge})
+    challenge_completed.send(sender=Challenge, participation=participation, challenge=challenge, now=now)
     return participation
 
 

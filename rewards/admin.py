@@ -17,7 +17,7 @@ from import_export.admin import ImportExportModelAdmin
 from config.exceptions import DomainError
 from loyalty.admin import ReadOnlyAdmin
 from members.models import Tier
-from rewards.models import Redemption, Reward, Voucher
+from rewards.models import ChallengeReward, Redemption, Reward, Voucher
 from rewards.services import voucher_cancel
 
 MAX_IMAGE_SIDE = 4000
@@ -197,3 +197,13 @@ class VoucherAdmin(ReadOnlyAdmin):
             "vouchers": queryset.select_related("member", "reward"), "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
+
+
+@admin.register(ChallengeReward)
+class ChallengeRewardAdmin(admin.ModelAdmin):
+    """Which reward a challenge hands out as a voucher on completion (set up the challenge first)."""
+
+    list_display = ["challenge", "reward"]
+    search_fields = ["challenge__title", "reward__name"]
+    autocomplete_fields = ["challenge", "reward"]
+    list_select_related = ["challenge", "reward"]

@@ -139,6 +139,7 @@ class Redemption(models.Model):
         PORTAL = "portal", "Member (portal or app)"
         INTEGRATION = "integration", "Shop integration"
         BIRTHDAY = "birthday", "Birthday reward"
+        CHALLENGE = "challenge", "Challenge completed"
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
@@ -215,3 +216,13 @@ class Voucher(models.Model):
             self.status == self.Status.ISSUED and self.expires_at is not None
             and self.expires_at <= (now or timezone.now())
         )
+
+
+class ChallengeReward(models.Model):
+    """The reward a challenge's completion hands out as a free voucher (besides its points and badge)."""
+
+    challenge = models.OneToOneField("loyalty.Challenge", on_delete=models.CASCADE, related_name="voucher_reward")
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.reward} for completing {self.challenge}"

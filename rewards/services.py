@@ -450,3 +450,29 @@ def birthday_notify(*, voucher_id: int) -> None:
                  "You will also find it under My vouchers in your account."),
         from_email=None, recipient_list=[email],
     )
+
+
+def challenge_voucher_issue(*, participation, challenge, now: datetime, **kwargs) -> Voucher | None:
+    """A completed challenge's reward voucher, free, once per participation (the redemption's key), in the
+    completing transaction. Limited stock applies: none left, no voucher (logged)."""
+    from rewards.models import ChallengeReward
+
+    link = ChallengeReward.objects.filter(challenge_id=challenge.pk).select_related("reward").first()
+    if link is None:
+        return None
+    scope, key = "challenge", str(participation.pk)
+    if Redemption.objects.filter(idempotency_scope=scope, idempotency_key=key).exists():
+        return None
+    reward = link.reward
+    try:
+        _stock_take(reward)
+    except OutOfStock:
+        log.warning("challenge %s: reward %s is out of stock; member %s got no voucher", challenge.pk, reward.pk,
+                    participation.member_id)
+        return None
+    redemption = Redemption.objects.create(
+        member_id=participation.member_id, reward=reward, points_spent=0, source=Redemption.Source.CHALLENGE,
+        idempotency_scope=scope, idempotency_key=key, request_hash=_request_hash(participation.member_id, reward.pk),
+        created_at=now,
+    )
+    return _voucher_issue(redemption, reward, now=now)

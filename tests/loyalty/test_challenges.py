@@ -242,3 +242,19 @@ def test_admin_lists_challenge_statistics(client, staff_user, member, other_memb
     assert "1 (50 %)" in page and ">70<" in page
     assert client.get(f"/admin/loyalty/challenge/{c.pk}/change/").status_code == 200
     assert client.get("/admin/loyalty/badge/").status_code == 200
+
+
+def test_completion_can_hand_out_a_reward_voucher_once(member):
+    from rewards.models import ChallengeReward, Reward, Voucher
+
+    c = challenge(target=Decimal("2"), bonus_points=0)
+    reward = Reward.objects.create(name="Free tote", kind="gift", cost_points=900, stock=5)
+    ChallengeReward.objects.create(challenge=c, reward=reward)
+    for i in range(3):
+        buy(member, "5", at=T0 + i * DAY)
+    voucher = Voucher.objects.get(member=member)
+    assert voucher.reward == reward and voucher.redemption.points_spent == 0
+    assert voucher.redemption.source == "challenge"
+    assert Reward.objects.get(pk=reward.pk).stock == 4
+    call_command("recompute_challenges", verbosity=0)
+    assert Voucher.objects.filter(member=member).count() == 1
