@@ -12,11 +12,12 @@ completion and reward.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.exceptions import Conflict, NotFound
@@ -30,6 +31,7 @@ from loyalty.models import (
     Purchase,
 )
 from loyalty.signals import challenge_completed
+from members.memo import memo_forget, memo_get
 from members.models import Member
 from members.periods import add_months, program_tz
 
@@ -132,70 +134,152 @@ def _week_index(moment: datetime) -> int:
 
 
 # ------------------------------------------------------------------------------------------------- events
-def challenge_event_record(*, event: Event, now: datetime | None = None) -> list[ChallengeParticipation]:
+CHALLENGES_CACHE_KEY = "loyalty:challenges:active:v1"
+
+
+def challenges_active() -> list[Challenge]:
+    """Active challenges with their audience (`_tiers`, a frozenset of tier ids; empty = everyone), memoised
+    per process for seconds and in Redis (members.memo); saves, deletes and audience changes clear it."""
+    return memo_get(CHALLENGES_CACHE_KEY, _challenges_load)
+
+
+def _challenges_load() -> list[Challenge]:
+    challenges = list(Challenge.objects.filter(is_active=True).order_by("pk"))
+    audiences = _audiences(challenges)
+    for c in challenges:
+        c._tiers = frozenset(audiences.get(c.pk, ()))
+    return challenges
+
+
+def challenges_changed(**kwargs) -> None:
+    memo_forget(CHALLENGES_CACHE_KEY)
+
+
+_PARTICIPATIONS = """
+WITH wanted (challenge_id, period_start, period_end, auto) AS (
+    SELECT * FROM unnest(%(challenges)s::bigint[], %(starts)s::timestamptz[], %(ends)s::timestamptz[],
+                         %(autos)s::boolean[])
+), created AS (
+    INSERT INTO loyalty_challengeparticipation (challenge_id, member_id, period_start, period_end, joined_at,
+                                                progress, completed_at, reward_entry_id)
+    SELECT challenge_id, %(member)s, period_start, period_end, period_start, 0, NULL, NULL FROM wanted WHERE auto
+    ORDER BY challenge_id
+    ON CONFLICT (challenge_id, member_id, period_start) DO UPDATE SET period_end = EXCLUDED.period_end
+    RETURNING id, challenge_id, joined_at, completed_at
+), joined AS (
+    SELECT p.id, p.challenge_id, p.joined_at, p.completed_at
+    FROM loyalty_challengeparticipation p JOIN wanted w
+      ON w.challenge_id = p.challenge_id AND w.period_start = p.period_start AND NOT w.auto
+    WHERE p.member_id = %(member)s
+    ORDER BY p.challenge_id
+    FOR UPDATE OF p
+)
+SELECT * FROM created UNION ALL SELECT * FROM joined
+"""
+
+# Insert the event once per participation and read back every counting event of the participations it
+# changed (the new rows come from the INSERT's RETURNING: the SELECT's snapshot predates them).
+_EVENTS = """
+WITH added AS (
+    INSERT INTO loyalty_challengeevent (participation_id, key, value, categories, occurred_at, undone)
+    SELECT unnest(%(participations)s::bigint[]), %(key)s, %(value)s, %(categories)s::jsonb, %(occurred_at)s, false
+    ON CONFLICT (participation_id, key) DO NOTHING
+    RETURNING participation_id, value, categories, occurred_at
+)
+SELECT participation_id, value, categories, occurred_at FROM added
+UNION ALL
+SELECT e.participation_id, e.value, e.categories, e.occurred_at FROM loyalty_challengeevent e
+WHERE e.participation_id IN (SELECT participation_id FROM added) AND NOT e.undone
+"""
+
+_PROGRESS = """
+UPDATE loyalty_challengeparticipation p SET progress = v.progress
+FROM unnest(%(ids)s::bigint[], %(progress)s::numeric[]) AS v (id, progress) WHERE p.id = v.id
+"""
+
+
+def challenge_event_record(*, event: Event, now: datetime | None = None, tier_id: int | object | None = ...
+                           ) -> list[ChallengeParticipation]:
     """Count one event for every active challenge it feeds (automatic enrolment, or opt-in members who had
-    joined by then). Safe to repeat. Returns the participations whose challenge this event completed."""
+    joined by then). Safe to repeat. Returns the participations this event completed. `tier_id`: the
+    member's tier when the caller knows it (saves a query when a challenge is limited to some tiers).
+
+    Set-based whatever the number of challenges, three statements in the caller's transaction: the
+    member's participations are created or locked (in challenge order, so concurrent events for one member
+    queue instead of deadlocking), the event goes in once per participation with the counting events read
+    back, and the new progress is written."""
     now = now or timezone.now()
     goals = EVENT_GOALS.get(event.kind, ())
-    challenges = list(Challenge.objects.filter(
-        is_active=True, goal__in=goals, starts_at__lte=event.occurred_at, ends_at__gt=event.occurred_at))
-    if not challenges:
+    chosen = [c for c in challenges_active() if c.goal in goals and c.starts_at <= event.occurred_at < c.ends_at]
+    if any(c._tiers for c in chosen):
+        if tier_id is ...:
+            tier_id = Member.objects.filter(pk=event.member_id).values_list("tier_id", flat=True).first()
+        chosen = [c for c in chosen if not c._tiers or tier_id in c._tiers]
+    if not chosen:
         return []
-    tier_id = Member.objects.filter(pk=event.member_id).values_list("tier_id", flat=True).first()
-    audiences = _audiences(challenges)
+    periods = {c.pk: challenge_period(c, event.occurred_at) for c in chosen}
+    by_id = {c.pk: c for c in chosen}
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(_PARTICIPATIONS, {
+            "member": event.member_id, "challenges": [c.pk for c in chosen],
+            "starts": [periods[c.pk][0] for c in chosen], "ends": [periods[c.pk][1] for c in chosen],
+            "autos": [c.enrolment == Challenge.Enrolment.AUTOMATIC for c in chosen],
+        })
+        rows = cursor.fetchall()
+        counting = [pk for pk, _challenge_id, joined_at, _done in rows if event.occurred_at >= joined_at]
+        if not counting:
+            return []
+        cursor.execute(_EVENTS, {
+            "participations": counting, "key": event.key, "value": event.value,
+            "categories": json.dumps(list(event.categories)), "occurred_at": event.occurred_at,
+        })
+        events: dict[int, list[ChallengeEvent]] = {}
+        for participation_id, value, categories, occurred_at in cursor.fetchall():
+            if isinstance(categories, str):  # Django has psycopg load jsonb as text
+                categories = json.loads(categories)
+            events.setdefault(participation_id, []).append(
+                ChallengeEvent(value=value, categories=categories, occurred_at=occurred_at))
+        if not events:
+            return []  # delivered before: nothing changes
+        participations = [ChallengeParticipation(pk=pk, challenge_id=challenge_id, member_id=event.member_id,
+                                                 joined_at=joined_at, completed_at=done)
+                          for pk, challenge_id, joined_at, done in rows if pk in events]
+        return _progress_write(participations, by_id, events, now=now)
+
+
+def _progress_write(participations: list[ChallengeParticipation], challenges: dict[int, Challenge],
+                    events: dict[int, list[ChallengeEvent]], *, now: datetime) -> list[ChallengeParticipation]:
+    for p in participations:
+        p._state.adding = False
+        p.progress = _progress(challenges[p.challenge_id], events.get(p.pk, []))
+    with connection.cursor() as cursor:
+        cursor.execute(_PROGRESS, {"ids": [p.pk for p in participations],
+                                   "progress": [p.progress for p in participations]})
     completed = []
-    for challenge in challenges:
-        if not _in_audience(challenge, tier_id, audiences):
-            continue
-        period = challenge_period(challenge, event.occurred_at)
-        done = _count(challenge, period, event, now=now)
-        if done is not None:
-            completed.append(done)
+    for p in participations:
+        challenge = challenges[p.challenge_id]
+        if p.completed_at is None and p.progress >= challenge.target and _complete(p, challenge, now=now):
+            completed.append(p)
     return completed
 
 
-@transaction.atomic
-def _count(challenge: Challenge, period, event: Event, *, now: datetime) -> ChallengeParticipation | None:
-    participation = _participation_locked(challenge, event.member_id, period, create=(
-        challenge.enrolment == Challenge.Enrolment.AUTOMATIC), joined_at=period[0])
-    if participation is None or event.occurred_at < participation.joined_at:
-        return None  # opt-in and not joined (then): does not count
-    _, created = ChallengeEvent.objects.get_or_create(
-        participation=participation, key=event.key,
-        defaults={"value": event.value, "categories": list(event.categories), "occurred_at": event.occurred_at},
-    )
-    if not created:
-        return None
-    return _refresh(participation, challenge, now=now)
+def _progress_update(participations: list[ChallengeParticipation], challenges: dict[int, Challenge], *,
+                     now: datetime) -> list[ChallengeParticipation]:
+    """Recompute progress from the stored events (the participations are locked) and write it."""
+    events: dict[int, list[ChallengeEvent]] = {p.pk: [] for p in participations}
+    for e in ChallengeEvent.objects.filter(participation_id__in=list(events)).only(
+            "participation_id", "value", "categories", "occurred_at", "undone"):
+        events[e.participation_id].append(e)
+    return _progress_write(participations, challenges, events, now=now)
 
 
-def _participation_locked(challenge: Challenge, member_id: int, period, *, create: bool,
-                          joined_at: datetime) -> ChallengeParticipation | None:
-    qs = ChallengeParticipation.objects.select_for_update().filter(
-        challenge=challenge, member_id=member_id, period_start=period[0])
-    participation = qs.first()
-    if participation is None and create:
-        ChallengeParticipation.objects.bulk_create(
-            [ChallengeParticipation(challenge=challenge, member_id=member_id, period_start=period[0],
-                                    period_end=period[1], joined_at=joined_at)],
-            ignore_conflicts=True,  # a concurrent event may create it first
-        )
-        participation = qs.first()
-    return participation
-
-
-def _refresh(participation: ChallengeParticipation, challenge: Challenge, *, now: datetime
-             ) -> ChallengeParticipation | None:
-    """Recompute progress from the events (under the participation's lock); complete and reward once."""
-    progress = _progress(challenge, list(participation.events.all()))
-    ChallengeParticipation.objects.filter(pk=participation.pk).update(progress=progress)
-    participation.progress = progress
-    if progress < challenge.target or participation.completed_at is not None:
-        return None
+def _complete(participation: ChallengeParticipation, challenge: Challenge, *, now: datetime) -> bool:
+    """Claim the completion (once: a conditional UPDATE) and hand out the reward: points through the ledger
+    (key challenge:<participation>), the badge, and whatever listens to challenge_completed (a voucher)."""
     claimed = ChallengeParticipation.objects.filter(pk=participation.pk, completed_at__isnull=True).update(
         completed_at=now)
     if not claimed:
-        return None
+        return False
     participation.completed_at = now
     if challenge.bonus_points:
         entry = ledger.points_credit(
@@ -209,39 +293,53 @@ def _refresh(participation: ChallengeParticipation, challenge: Challenge, *, now
         MemberBadge.objects.get_or_create(member_id=participation.member_id, badge_id=challenge.badge_id,
                                           defaults={"earned_at": now, "challenge": challenge})
     challenge_completed.send(sender=Challenge, participation=participation, challenge=challenge, now=now)
-    return participation
+    return True
+
+
+def _locked(participation_ids: list[int]) -> tuple[list[ChallengeParticipation], dict[int, Challenge]]:
+    participations = list(ChallengeParticipation.objects.select_for_update(of=("self",)).select_related(
+        "challenge").filter(pk__in=participation_ids).order_by("challenge_id", "pk"))
+    return participations, {p.challenge_id: p.challenge for p in participations}
 
 
 def challenge_event_undo(*, key: str, member_id: int, now: datetime | None = None) -> int:
     """A return took back the purchase `key` names: its events stop counting (progress goes down). A
     completed challenge keeps its completion and reward. Returns the participations changed."""
+    return _events_change(key=key, member_id=member_id, now=now, undone=True)
+
+
+def _events_change(*, key: str, member_id: int, now: datetime | None, **values) -> int:
     now = now or timezone.now()
-    changed = 0
-    ids = list(ChallengeEvent.objects.filter(key=key, participation__member_id=member_id, undone=False)
-               .values_list("participation_id", flat=True))
-    for participation_id in ids:
-        with transaction.atomic():
-            participation = ChallengeParticipation.objects.select_for_update().select_related("challenge").get(
-                pk=participation_id)
-            ChallengeEvent.objects.filter(participation=participation, key=key).update(undone=True)
-            _refresh(participation, participation.challenge, now=now)
-            changed += 1
-    return changed
+    with transaction.atomic():
+        ids = list(ChallengeEvent.objects.filter(key=key, participation__member_id=member_id, undone=False)
+                   .values_list("participation_id", flat=True))
+        if not ids:
+            return 0
+        participations, challenges = _locked(ids)
+        ChallengeEvent.objects.filter(participation_id__in=ids, key=key).update(**values)
+        _progress_update(participations, challenges, now=now)
+    return len(ids)
 
 
 # ------------------------------------------------------------------------------------------ event sources
 def purchase_event(purchase: Purchase) -> Event:
-    """A confirmed purchase as a challenge event: its amount net of returns, its item categories."""
-    categories = tuple(sorted({c for c in purchase.items.values_list("category", flat=True) if c}))
+    """A confirmed purchase as a challenge event: its amount net of returns, its item categories (known
+    already when the purchase was just posted, else read)."""
+    categories = getattr(purchase, "_categories", None)
+    if categories is None:
+        categories = tuple(sorted({c for c in purchase.items.values_list("category", flat=True) if c}))
     return Event(kind="purchase", key=f"purchase:{purchase.pk}", member_id=purchase.member_id,
                  occurred_at=purchase.occurred_at, value=purchase.amount - purchase.returned_amount,
                  categories=categories)
 
 
-def challenges_on_purchase_confirmed(*, purchase: Purchase, now: datetime) -> None:
+def challenges_on_purchase_confirmed(*, purchase: Purchase, now: datetime, tier_id: int | object | None = ...
+                                     ) -> None:
     if purchase.returned_amount >= purchase.amount:
         return
-    challenge_event_record(event=purchase_event(purchase), now=now)
+    if not any(c.goal in EVENT_GOALS["purchase"] for c in challenges_active()):
+        return  # nothing to count (the common case costs no query)
+    challenge_event_record(event=purchase_event(purchase), now=now, tier_id=tier_id)
 
 
 def challenges_on_purchase_returned(*, purchase: Purchase, now: datetime) -> None:
@@ -250,12 +348,8 @@ def challenges_on_purchase_returned(*, purchase: Purchase, now: datetime) -> Non
     if purchase.returned_amount >= purchase.amount:
         challenge_event_undo(key=f"purchase:{purchase.pk}", member_id=purchase.member_id, now=now)
         return
-    for event in ChallengeEvent.objects.filter(key=f"purchase:{purchase.pk}", undone=False).select_related(
-            "participation__challenge"):
-        with transaction.atomic():
-            participation = ChallengeParticipation.objects.select_for_update().get(pk=event.participation_id)
-            ChallengeEvent.objects.filter(pk=event.pk).update(value=purchase.amount - purchase.returned_amount)
-            _refresh(participation, event.participation.challenge, now=now)
+    _events_change(key=f"purchase:{purchase.pk}", member_id=purchase.member_id, now=now,
+                   value=purchase.amount - purchase.returned_amount)
 
 
 def challenges_on_referral_confirmed(*, referrer_id: int, referred_id: int, occurred_at: datetime,
@@ -277,10 +371,13 @@ def challenge_join(*, challenge_id: int, member: Member, now: datetime | None = 
         raise ChallengeClosed(f"{challenge.title} ended on {challenge.ends_at:%Y-%m-%d}.")
     if not _in_audience(challenge, member.tier_id, _audiences([challenge])):
         raise NotInAudience()
-    period = challenge_period(challenge, now)
-    with transaction.atomic():
-        participation = _participation_locked(challenge, member.pk, period, create=True, joined_at=now)
-    return participation
+    start, end = challenge_period(challenge, now)
+    ChallengeParticipation.objects.bulk_create(
+        [ChallengeParticipation(challenge=challenge, member=member, period_start=start, period_end=end,
+                                joined_at=now)],
+        ignore_conflicts=True,  # joined already: keep the first joining time
+    )
+    return ChallengeParticipation.objects.get(challenge=challenge, member=member, period_start=start)
 
 
 # --------------------------------------------------------------------------------------------- recompute
@@ -312,10 +409,12 @@ def challenges_recompute(*, now: datetime | None = None) -> dict[str, int]:
         challenges_on_referral_confirmed(referrer_id=m["referred_by_id"], referred_id=m["pk"],
                                          occurred_at=m["referral_rewarded_at"], now=now)
         counted += 1
-    for participation in ChallengeParticipation.objects.filter(challenge__in=challenges).select_related("challenge"):
+    # Participations left without events (all undone) get their progress recomputed too.
+    ids = list(ChallengeParticipation.objects.filter(challenge__in=challenges).values_list("pk", flat=True))
+    for start_at in range(0, len(ids), 1000):
         with transaction.atomic():
-            locked = ChallengeParticipation.objects.select_for_update().get(pk=participation.pk)
-            _refresh(locked, participation.challenge, now=now)
+            participations, by_challenge = _locked(ids[start_at:start_at + 1000])
+            _progress_update(participations, by_challenge, now=now)
     return {"events": counted}
 
 

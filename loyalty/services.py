@@ -170,6 +170,7 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
             for i in data.items
         )
     if at_once:
+        purchase._categories = tuple(sorted({i.category for i in data.items if i.category}))
         _confirm(purchase, member=member, now=now, was_pending=False)
     if can_upgrade:
         # The aggregate ran before the insert: add this purchase where its date falls in the window.
@@ -208,7 +209,7 @@ def _confirm(purchase: Purchase, *, member: Member, now: datetime, was_pending: 
     purchase.points_pending, purchase.confirmed_at, purchase.status = 0, now, status
     if purchase.returned_amount < purchase.amount:
         _referral_reward(member, now=now)
-        challenges_on_purchase_confirmed(purchase=purchase, now=now)
+        challenges_on_purchase_confirmed(purchase=purchase, now=now, tier_id=member.tier_id)
 
 
 def _referral_reward(member: Member, *, now: datetime) -> None:
