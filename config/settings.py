@@ -175,6 +175,11 @@ FIDELIO_PERIODIC_TASKS = {
         "crontab": {"minute": "15", "hour": "1"},  # 01:15 program time, daily
         "description": "Keep, raise or lower tiers whose qualification period has ended.",
     },
+    "rebuild leaderboards": {
+        "task": "loyalty.tasks.leaderboards_rebuild",
+        "crontab": {"minute": "50", "hour": "3"},  # 03:50 program time, daily
+        "description": "Recompute this week's, month's and the all-time leaderboards from the ledger.",
+    },
     "expire vouchers": {
         "task": "rewards.tasks.vouchers_expire_daily",
         "crontab": {"minute": "45", "hour": "0"},  # 00:45 program time, daily
@@ -264,6 +269,7 @@ SPECTACULAR_SETTINGS = {
         "LedgerEntryKindEnum": "loyalty.models.LedgerEntry.Kind",
         "RewardKindEnum": "rewards.models.Reward.Kind",
         "VoucherStatusEnum": "rewards.models.Voucher.Status",
+        "LeaderboardVisibilityEnum": "members.models.Member.LeaderboardVisibility",
     },
 }
 

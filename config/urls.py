@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.views import healthz
 from loyalty import api as loyalty_api
+from loyalty import leaderboard_api
 from loyalty import urls as loyalty_urls
 from members import urls as members_urls
 from rewards import api as rewards_api
@@ -33,6 +34,9 @@ api_v1 = [
              "me-voucher-cancel"),
     # public (richer for a logged-in member)
     api_path("rewards", rewards_api.RewardListApi.as_view(), "reward-list"),
+    # Leaderboards only read (Redis and one query): no request-wide transaction.
+    api_path(r"leaderboards/(?P<period>[^/]+)", non_atomic_requests(leaderboard_api.LeaderboardApi.as_view()),
+             "leaderboard"),
     # integrations (token)
     api_path("members", loyalty_api.MemberListCreateApi.as_view(), "member-list"),
     api_path(r"members/(?P<member_id>[0-9]+)", loyalty_api.MemberDetailApi.as_view(), "member-detail"),

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from loyalty import leaderboards
 from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
 from loyalty.models import LedgerEntry, LotDraw, PointsLot, Purchase, Return
 from loyalty.periods import add_months
@@ -88,6 +89,7 @@ def points_credit(
         points_balance=F("points_balance") + points,
         lifetime_points=F("lifetime_points") + (points if counts_lifetime else 0),
     )
+    leaderboards.board_credits_on_commit(entries=[entry])  # counted kinds reach the boards after commit
     return entry
 
 
@@ -450,6 +452,7 @@ def points_credit_many(*, credits: list[Credit], now: datetime) -> list[LedgerEn
     )
     _update_members_from_values("points_balance", deltas)
     _update_members_from_values("lifetime_points", deltas)
+    leaderboards.board_credits_on_commit(entries=entries)  # counted kinds reach the boards after commit
     return entries
 
 

@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from loyalty import challenge_views, views
+from loyalty import challenge_views, leaderboard_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("points/", views.points_history, name="points"),
     path("challenges/", challenge_views.challenges, name="challenges"),
     path("challenges/<int:challenge_id>/join/", challenge_views.join, name="challenge-join"),
+    path("leaderboards/", leaderboard_views.leaderboard, name="leaderboards"),
+    path("leaderboards/settings/", leaderboard_views.leaderboard_settings, name="leaderboard-settings"),
+    path("leaderboards/<str:period>/", leaderboard_views.leaderboard, name="leaderboard"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from members.models import Member
 from members.services import DISPLAY_NAME_MAX
 
 
@@ -18,3 +19,4 @@ class MeUpdateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=DISPLAY_NAME_MAX, allow_blank=True, required=False,
                                          trim_whitespace=True)
     marketing_consent = serializers.BooleanField(required=False)
+    leaderboard_visibility = serializers.ChoiceField(choices=Member.LeaderboardVisibility.choices, required=False)

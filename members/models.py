@@ -86,6 +86,11 @@ class Tier(TimeStampedModel):
 class Member(TimeStampedModel):
     """A loyalty member. Has a login once the customer has an account; shop-imported members may not."""
 
+    class LeaderboardVisibility(models.TextChoices):
+        NAME = "name", "My display name (a pseudonym while it is empty)"
+        PSEUDONYM = "pseudonym", "A pseudonym (Member and the last 4 digits of my member number)"
+        HIDDEN = "hidden", "Hidden: leave me off the leaderboards"
+
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="member"
     )
@@ -98,6 +103,11 @@ class Member(TimeStampedModel):
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80, blank=True)
     display_name = models.CharField(max_length=40, blank=True)
+    # How the member appears on the leaderboards (db_default: set-based inserts that omit it get the default).
+    leaderboard_visibility = models.CharField(
+        max_length=10, choices=LeaderboardVisibility.choices, default=LeaderboardVisibility.PSEUDONYM,
+        db_default=LeaderboardVisibility.PSEUDONYM,
+    )
     birthday = models.DateField(null=True, blank=True)
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     tier_achieved_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -13,7 +13,7 @@ from members.codes import member_number_generate, referral_code_generate
 from members.memo import local_forget, local_get, memo_forget, memo_get
 from members.models import IntegrationToken, Member, Tier, User
 from members.periods import add_months
-from members.signals import member_created
+from members.signals import member_created, member_leaderboard_visibility_changed
 
 _UNIQUE_RETRIES = 8
 
@@ -148,18 +148,32 @@ def display_name_validate(value: str) -> str:
 
 @transaction.atomic
 def member_profile_update(
-    *, member: Member, display_name: str | None = None, marketing_consent: bool | None = None
+    *, member: Member, display_name: str | None = None, marketing_consent: bool | None = None,
+    leaderboard_visibility: str | None = None,
 ) -> Member:
+    """Change what the member may change about themselves. Everything is checked before anything is written."""
+    if display_name is not None:
+        display_name = display_name_validate(display_name)
+    if leaderboard_visibility is not None and leaderboard_visibility not in Member.LeaderboardVisibility.values:
+        raise DomainError(f"Leaderboard visibility is one of {', '.join(Member.LeaderboardVisibility.values)}.",
+                          field="leaderboard_visibility", code="invalid_leaderboard_visibility")
     member = Member.objects.select_for_update().get(pk=member.pk)
     fields = ["updated_at"]
     if display_name is not None:
-        member.display_name = display_name_validate(display_name)
+        member.display_name = display_name
         fields.append("display_name")
+    old_visibility = member.leaderboard_visibility
+    if leaderboard_visibility is not None and leaderboard_visibility != old_visibility:
+        member.leaderboard_visibility = leaderboard_visibility
+        fields.append("leaderboard_visibility")
     if marketing_consent is not None and marketing_consent != member.marketing_consent:
         member.marketing_consent = marketing_consent
         member.marketing_consent_at = timezone.now()
         fields += ["marketing_consent", "marketing_consent_at"]
     member.save(update_fields=fields)
+    if member.leaderboard_visibility != old_visibility:
+        member_leaderboard_visibility_changed.send(sender=Member, member_id=member.pk, old=old_visibility,
+                                                   new=member.leaderboard_visibility)
     return member
 
 

@@ -7,3 +7,6 @@ welcome bonus, so a failure there rolls the sign-up back rather than leaving a m
 from django.dispatch import Signal
 
 member_created = Signal()  # kwargs: member, via ("signup" | "api" | "import" | "shop")
+# Sent inside the updating transaction when a member changes how they appear on the leaderboards; loyalty
+# moves them onto or off its Redis boards after commit.
+member_leaderboard_visibility_changed = Signal()  # kwargs: member_id, old, new

@@ -1,0 +1,74 @@
+"""Portal leaderboards: this week's, this month's and the all-time top 100 with "you are here", and the small
+form that sets how the member appears on them (display name, pseudonym or hidden)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from config.exceptions import DomainError
+from loyalty import leaderboards
+from members.models import Member
+from members.selectors import member_for_user
+from members.services import DISPLAY_NAME_MAX, member_profile_update
+
+
+class LeaderboardSettingsForm(forms.Form):
+    leaderboard_visibility = forms.ChoiceField(
+        label="Show me on the leaderboards as", choices=Member.LeaderboardVisibility.choices,
+        widget=forms.RadioSelect,
+    )
+    display_name = forms.CharField(
+        label="Display name", max_length=DISPLAY_NAME_MAX, required=False, strip=True,
+        help_text=f"Up to {DISPLAY_NAME_MAX} characters, no markup.",
+    )
+
+
+@login_required
+def leaderboard(request, period: str = "weekly"):
+    member = member_for_user(user=request.user)
+    if member is None:
+        return render(request, "portal/home.html", {"member": None})
+    if period not in leaderboards.PERIODS:
+        raise Http404("No such leaderboard.")
+    board = leaderboards.period_get(name=period)
+    top = leaderboards.board_top(period=board, viewer_id=member.pk)
+    around = leaderboards.board_around(period=board, member=member)
+    in_top = any(row["is_me"] for row in top["results"])
+    form = LeaderboardSettingsForm(initial={"leaderboard_visibility": member.leaderboard_visibility,
+                                            "display_name": member.display_name})
+    return render(request, "portal/leaderboard.html", {
+        "member": member, "board": board, "top": top, "around": around, "in_top": in_top, "form": form,
+        # program-time dates (the template's date filter would show them in UTC)
+        "first_day": board.starts_at.date() if board.starts_at else None,
+        "last_day": (board.ends_at - timedelta(days=1)).date() if board.ends_at else None,
+        "periods": [(name, name.replace("-", " ").capitalize()) for name in leaderboards.PERIODS],
+    })
+
+
+@login_required
+@require_POST
+def leaderboard_settings(request):
+    member = member_for_user(user=request.user)
+    if member is None:
+        return redirect("portal:home")
+    form = LeaderboardSettingsForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("portal:leaderboards")
+    try:
+        member_profile_update(member=member, display_name=form.cleaned_data["display_name"],
+                              leaderboard_visibility=form.cleaned_data["leaderboard_visibility"])
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Saved: the leaderboards show you the new way.")
+    return redirect("portal:leaderboards")
