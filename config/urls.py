@@ -35,6 +35,8 @@ api_v1 = [
     # public (richer for a logged-in member)
     api_path("rewards", rewards_api.RewardListApi.as_view(), "reward-list"),
     # Leaderboards only read (Redis and one query): no request-wide transaction.
+    api_path(r"leaderboards/challenges/(?P<challenge_id>[0-9]{1,9})", loyalty_api.ChallengeBoardApi.as_view(),
+             "challenge-board"),
     api_path(r"leaderboards/(?P<period>[^/]+)", non_atomic_requests(leaderboard_api.LeaderboardApi.as_view()),
              "leaderboard"),
     # integrations (token)

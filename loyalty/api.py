@@ -13,6 +13,7 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -88,6 +89,7 @@ class MemberDetailSerializer(MemberSummarySerializer):
 class MeSerializer(MemberDetailSerializer):
     display_name = serializers.CharField()
     marketing_consent = serializers.BooleanField()
+    leaderboard_visibility = serializers.ChoiceField(choices=Member.LeaderboardVisibility.choices)
 
 
 class MemberCreateSerializer(serializers.Serializer):
@@ -434,3 +436,42 @@ class MeBadgesApi(APIView):
         from loyalty.challenges import badges_for_member
 
         return Response(BadgeSerializer(badges_for_member(member=request.member), many=True).data)
+
+
+class ChallengeBoardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    name = serializers.CharField()
+    points = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Progress towards the target.")
+    is_me = serializers.BooleanField()
+
+
+class ChallengeBoardMeSerializer(serializers.Serializer):
+    progress = serializers.DecimalField(max_digits=14, decimal_places=2)
+    rank = serializers.IntegerField(allow_null=True)
+
+
+class ChallengeBoardSerializer(serializers.Serializer):
+    challenge = serializers.IntegerField()
+    title = serializers.CharField()
+    target = serializers.DecimalField(max_digits=12, decimal_places=2)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    me = ChallengeBoardMeSerializer(required=False, help_text="For a logged-in member")
+    results = ChallengeBoardRowSerializer(many=True)
+
+
+class ChallengeBoardApi(APIView):
+    """A challenge's leaderboard (current period): the top 100 by progress; a logged-in member also gets
+    their own rank. Public, like the points leaderboards: only chosen names and progress are shown."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ChallengeBoardSerializer, tags=["leaderboards"])
+    def get(self, request, challenge_id: int):
+        from loyalty.challenges import challenge_board
+        from members.auth import IntegrationPrincipal
+        from members.selectors import member_for_user
+
+        user = request.user
+        member = None if isinstance(user, IntegrationPrincipal) else member_for_user(user=user)
+        return Response(ChallengeBoardSerializer(challenge_board(challenge_id=int(challenge_id), member=member)).data)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from config.exceptions import DomainError
-from loyalty.challenges import badges_for_member, challenge_join, challenges_for_member
+from loyalty.challenges import badges_for_member, challenge_board, challenge_join, challenges_for_member
 from members.selectors import member_for_user
 
 
@@ -37,3 +37,13 @@ def join(request, challenge_id: int):
     else:
         messages.success(request, "You're in! Your progress counts from now.")
     return redirect("portal:challenges")
+
+
+@login_required
+def board(request, challenge_id: int):
+    member = member_for_user(user=request.user)
+    if member is None:
+        return redirect("portal:home")
+    return render(request, "portal/challenge_board.html", {
+        "member": member, "board": challenge_board(challenge_id=challenge_id, member=member),
+    })

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import Conflict, NotFound
@@ -450,3 +451,39 @@ def badges_for_member(*, member: Member) -> list[dict]:
 
     earned = {b.badge_id: b.earned_at for b in MemberBadge.objects.filter(member=member)}
     return [{"badge": b, "earned_at": earned.get(b.pk)} for b in Badge.objects.all()]
+
+
+# ------------------------------------------------------------------------------------------- challenge board
+def challenge_board(*, challenge_id: int, member: Member | None = None, limit: int = 100,
+                    now: datetime | None = None) -> dict:
+    """A challenge's leaderboard for its current period (the last one once it has ended): participants with
+    progress, best first (ties share a rank; the earlier finisher first), by their public names; hidden
+    members are left out for others but see where they stand. Two queries, three with `member`."""
+    from loyalty.leaderboards import public_name
+
+    now = now or timezone.now()
+    challenge = Challenge.objects.filter(pk=challenge_id, is_active=True).first()
+    if challenge is None:
+        raise NotFound("No such challenge.", code="challenge_not_found")
+    moment = min(max(now, challenge.starts_at), challenge.ends_at - timedelta(microseconds=1))
+    start, end = challenge_period(challenge, moment)
+    visible = (ChallengeParticipation.objects.filter(challenge=challenge, period_start=start, progress__gt=0)
+               .exclude(member__leaderboard_visibility=Member.LeaderboardVisibility.HIDDEN))
+    rows = list(visible.order_by("-progress", F("completed_at").asc(nulls_last=True), "member_id").values_list(
+        "member_id", "progress", "member__display_name", "member__member_number", "member__leaderboard_visibility",
+    )[:limit])
+    results, rank, previous = [], 0, None
+    for i, (member_id, progress, display_name, number, visibility) in enumerate(rows):
+        rank = rank if progress == previous else i + 1
+        previous = progress
+        results.append({"rank": rank, "points": progress, "is_me": member is not None and member_id == member.pk,
+                        "name": public_name(display_name=display_name, member_number=number,
+                                            visibility=visibility)})
+    board = {"challenge": challenge.pk, "title": challenge.title, "target": challenge.target, "starts_at": start,
+             "ends_at": end, "results": results}
+    if member is not None:
+        mine = ChallengeParticipation.objects.filter(challenge=challenge, period_start=start,
+                                                     member=member).values_list("progress", flat=True).first()
+        ahead = visible.filter(progress__gt=mine).exclude(member=member).count() if mine else None
+        board["me"] = {"progress": mine or Decimal("0"), "rank": ahead + 1 if mine else None}
+    return board

@@ -332,7 +332,10 @@ class ChallengeParticipation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["challenge", "member", "period_start"], name="participation_unique"),
         ]
-        indexes = [models.Index(fields=["member", "-period_start"], name="participation_member")]
+        indexes = [
+            models.Index(fields=["member", "-period_start"], name="participation_member"),
+            models.Index(fields=["challenge", "period_start", "-progress"], name="participation_board"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id} in {self.challenge_id} from {self.period_start:%Y-%m-%d}"

@@ -258,3 +258,39 @@ def test_completion_can_hand_out_a_reward_voucher_once(member):
     assert Reward.objects.get(pk=reward.pk).stock == 4
     call_command("recompute_challenges", verbosity=0)
     assert Voucher.objects.filter(member=member).count() == 1
+
+
+def test_challenge_leaderboard_ranks_progress_with_chosen_names(api_client, member, anon_client, client,
+                                                                django_assert_max_num_queries):
+    from django.utils import timezone
+
+    now = timezone.now()
+    c = challenge(title="Spend race", goal="spend", target=Decimal("1000"), starts_at=now - 5 * DAY,
+                  ends_at=now + 5 * DAY)
+    runners = [ShopMemberFactory() for _ in range(3)]
+    Member.objects.filter(pk=runners[0].pk).update(display_name="Speedy", leaderboard_visibility="name")
+    Member.objects.filter(pk=runners[2].pk).update(leaderboard_visibility="hidden")
+    for who, amount in ((runners[0], "300"), (runners[1], "300"), (runners[2], "900"), (member, "100")):
+        buy(who, amount, at=now - DAY, now=now)
+    with django_assert_max_num_queries(4):  # the challenge, the board (+ the request's savepoint pair)
+        board = anon_client.get(f"/api/v1/leaderboards/challenges/{c.pk}/").json()
+    names = [(r["rank"], r["name"]) for r in board["results"]]
+    assert names[0] == (1, "Speedy") and names[1][0] == 1 and names[1][1].startswith("Member ")
+    assert names[2][0] == 3 and len(names) == 3  # the hidden member is left out
+    assert "me" not in board
+    mine = api_client.get(f"/api/v1/leaderboards/challenges/{c.pk}/").json()
+    assert mine["me"]["rank"] == 3 and [r["is_me"] for r in mine["results"]] == [False, False, True]
+    assert anon_client.get("/api/v1/leaderboards/challenges/999999/").json()["code"] == "challenge_not_found"
+    Member.objects.filter(pk=member.pk).update(display_name="<i>me</i>", leaderboard_visibility="name")
+    client.force_login(member.user)
+    page = client.get(f"/challenges/{c.pk}/leaderboard/").content.decode()
+    assert "You are <strong>#3</strong>" in page and "&lt;i&gt;me&lt;/i&gt;" in page and "<i>me</i>" not in page
+
+
+def test_me_shows_and_changes_leaderboard_visibility(api_client, member):
+    assert api_client.get("/api/v1/me/").json()["leaderboard_visibility"] == "pseudonym"
+    changed = api_client.patch("/api/v1/me/", {"leaderboard_visibility": "hidden"}, format="json")
+    assert changed.status_code == 200 and changed.json()["leaderboard_visibility"] == "hidden"
+    refused = api_client.patch("/api/v1/me/", {"display_name": "<script>x</script>"}, format="json")
+    assert refused.status_code == 400
+    assert Member.objects.get(pk=member.pk).display_name == ""
