@@ -294,3 +294,15 @@ def test_me_shows_and_changes_leaderboard_visibility(api_client, member):
     refused = api_client.patch("/api/v1/me/", {"display_name": "<script>x</script>"}, format="json")
     assert refused.status_code == 400
     assert Member.objects.get(pk=member.pk).display_name == ""
+
+
+def test_review_and_survey_events_drive_their_goals(member):
+    """The feedback app reports approved reviews and answered surveys through challenge_event_record."""
+    reviews = challenge(title="Review two products", goal="reviews", target=Decimal("2"))
+    surveys = challenge(title="Answer a survey", goal="surveys", target=Decimal("1"), bonus_points=25)
+    for key in ("review:1", "review:1", "review:2"):
+        challenge_event_record(event=Event(kind="review", key=key, member_id=member.pk, occurred_at=T0), now=T0)
+    challenge_event_record(event=Event(kind="survey", key="survey:9", member_id=member.pk, occurred_at=T0), now=T0)
+    assert participation(reviews, member).progress == 2 and participation(reviews, member).completed_at
+    assert participation(surveys, member).completed_at is not None
+    assert Member.objects.get(pk=member.pk).points_balance == 100 + 25
