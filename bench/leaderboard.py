@@ -26,7 +26,6 @@ import argparse
 import json
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -208,12 +207,10 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--http", type=int, default=200)
     parser.add_argument("--json", help="where to write the figures (default bench/results/leaderboard-<commit>.json)")
-    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.inside:
-        return inside(args)
-    return subprocess.call([sys.executable, str(BASE_DIR / "config" / "embedded.py"), "exec", "--throwaway", "--",
-                            sys.executable, str(Path(__file__).resolve()), "--inside", *sys.argv[1:]], cwd=BASE_DIR)
+    sys.path.insert(0, str(BASE_DIR))
+    from bench.run import inprocess_main
+
+    return inprocess_main(parser, inside, __file__)
 
 
 if __name__ == "__main__":

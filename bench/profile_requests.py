@@ -19,7 +19,6 @@ import io
 import json
 import pstats
 import re
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -121,12 +120,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ALL)}")
-    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.inside:
-        return inside(args)
-    return subprocess.call([sys.executable, str(BASE_DIR / "config" / "embedded.py"), "exec", "--throwaway", "--",
-                            sys.executable, str(Path(__file__).resolve()), "--inside", *sys.argv[1:]], cwd=BASE_DIR)
+    sys.path.insert(0, str(BASE_DIR))
+    from bench.run import inprocess_main
+
+    return inprocess_main(parser, inside, __file__)
 
 
 if __name__ == "__main__":

@@ -366,6 +366,18 @@ def query_counts(token: str, ids: list[int], history: int, fresh: int, reward: i
     return out
 
 
+def inprocess_main(parser: argparse.ArgumentParser, inside, script: str) -> int:
+    """The entry point of the in-process tools: parse the arguments, then either run `inside(args)` (already
+    under the launcher) or start the script again under `config/embedded.py exec --throwaway` (fresh
+    PostgreSQL and Redis, removed afterwards)."""
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inside:
+        return inside(args)
+    return subprocess.call([sys.executable, str(BASE_DIR / "config" / "embedded.py"), "exec", "--throwaway", "--",
+                            sys.executable, str(Path(script).resolve()), "--inside", *sys.argv[1:]], cwd=BASE_DIR)
+
+
 def inprocess_setup(token_name: str) -> str:
     """For the in-process tools (profile_requests.py, soak_purchase.py): migrate and seed the throwaway
     database, create a token, and set Django up with the benchmark settings. Returns the token."""

@@ -15,7 +15,6 @@ import argparse
 import json
 import random
 import re
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -83,12 +82,10 @@ def main() -> int:
     parser.add_argument("--per-block", type=int, default=3000)
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--hot", action="store_true", help="every post for one member")
-    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.inside:
-        return inside(args)
-    return subprocess.call([sys.executable, str(BASE_DIR / "config" / "embedded.py"), "exec", "--throwaway", "--",
-                            sys.executable, str(Path(__file__).resolve()), "--inside", *sys.argv[1:]], cwd=BASE_DIR)
+    sys.path.insert(0, str(BASE_DIR))
+    from bench.run import inprocess_main
+
+    return inprocess_main(parser, inside, __file__)
 
 
 if __name__ == "__main__":
