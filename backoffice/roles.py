@@ -28,7 +28,5 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "members.view_member",
         "members.view_tier",
         "loyalty.view_purchase",
-        "loyalty.view_ledgerentry",
-        "rewards.view_reward", "rewards.view_redemption", "rewards.view_voucher",
     ],
 }
