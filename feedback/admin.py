@@ -1,1 +1,1 @@
-"""Admin for surveys, reviews and support feedback records."""
+"""Back office for feedback: the admin classes live beside their sub-domain and register themselves on import."""

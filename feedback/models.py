@@ -1,4 +1,258 @@
-"""Surveys (NPS, CSAT), invitations, responses, product reviews and support feedback records.
+"""Surveys (NPS, CSAT), invitations and responses; product reviews; support feedback records."""
 
-Models arrive with the feedback issue.
-"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from loyalty.models import LedgerEntry, Purchase
+from members.models import Member, Tier
+
+TEXT_MAX = 5000
+
+
+# ------------------------------------------------------------------------------------------------- surveys
+class Survey(models.Model):
+    class Trigger(models.TextChoices):
+        AFTER_PURCHASE = "after_purchase", "After a confirmed purchase"
+        SCHEDULED = "scheduled", "On a date, to chosen tiers"
+        ALWAYS_OPEN = "always_open", "Always open in the portal"
+
+    title = models.CharField(max_length=120)
+    intro = models.TextField(blank=True, max_length=1000)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    delay_days = models.PositiveIntegerField(default=2, help_text="After purchase: days after confirmation.")
+    min_days_between = models.PositiveIntegerField(
+        default=30, help_text="After purchase: at most one invitation per member in this many days.")
+    send_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled: when the invitations go out.")
+    audience_tiers = models.ManyToManyField(Tier, blank=True, related_name="+", help_text="Scheduled: empty = all.")
+    link_valid_days = models.PositiveIntegerField(default=30)
+    bonus_points = models.PositiveIntegerField(default=0, help_text="Points for answering (0 = none).")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(link_valid_days__gt=0), name="survey_link_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SurveyQuestion(models.Model):
+    class Kind(models.TextChoices):
+        NPS = "nps", "NPS (0–10)"
+        CSAT = "csat", "CSAT (1–5)"
+        TEXT = "text", "Free text"
+        SINGLE = "single", "Single choice"
+        MULTIPLE = "multiple", "Multiple choice"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    order = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    choices = models.JSONField(default=list, blank=True, help_text="Single or multiple choice: the options.")
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SurveyInvitation(models.Model):
+    """One invitation (e-mailed with a signed, single-use link). `key` makes a repeat of the sending task a
+    no-op: purchase:<id> (after a purchase) or member:<id> (scheduled)."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="survey_invitations")
+    purchase = models.ForeignKey(Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=80)
+    nonce = models.CharField(max_length=32, unique=True, help_text="Random; signed into the link.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["survey", "key"], name="invitation_once_per_key")]
+        indexes = [models.Index(fields=["member", "-created_at"], name="invitation_member_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.survey} → {self.member_id}"
+
+
+class SurveyResponse(models.Model):
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    invitation = models.OneToOneField(SurveyInvitation, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="response")
+    bonus_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # An always-open survey is answered once per member.
+            models.UniqueConstraint(fields=["survey", "member"], condition=Q(invitation__isnull=True),
+                                    name="response_open_survey_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"response {self.pk} to {self.survey_id}"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.PROTECT, related_name="answers")
+    kind = models.CharField(max_length=8, choices=SurveyQuestion.Kind.choices, help_text="Copied for reporting.")
+    score = models.SmallIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True, max_length=TEXT_MAX)
+    choices = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="answer_once_per_question"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | (Q(kind="nps") & Q(score__gte=0) & Q(score__lte=10))
+                | (Q(kind="csat") & Q(score__gte=1) & Q(score__lte=5)),
+                name="answer_score_in_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "score"], name="answer_kind_score")]
+
+    def __str__(self) -> str:
+        return f"answer {self.pk}"
+
+
+# ------------------------------------------------------------------------------------------------- reviews
+class Review(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for moderation"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="reviews")
+    sku = models.CharField(max_length=100, db_index=True)
+    product_name = models.CharField(max_length=200, blank=True)
+    rating = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    text = models.TextField(max_length=TEXT_MAX)
+    verified = models.BooleanField(default=False, help_text="Bought it, and the return window has passed.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    moderated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True, help_text="A member may edit once within 48 hours.")
+    bonus_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"),
+            models.UniqueConstraint(fields=["member", "sku"], name="review_once_per_product"),
+        ]
+        indexes = [models.Index(fields=["sku", "status"], name="review_product_status")]
+
+    def __str__(self) -> str:
+        return f"{self.sku}: {self.title}"
+
+
+# ------------------------------------------------------------------------------------------------- support
+class FeedbackRecord(models.Model):
+    """Feedback from any channel, recorded by a support agent, a member (portal) or a tool (API)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "E-mail"
+        CHAT = "chat", "Chat"
+        STORE = "store", "In store"
+        SOCIAL = "social", "Social media"
+        PORTAL = "portal", "Member portal"
+
+    class Category(models.TextChoices):
+        PRODUCT = "product", "Product"
+        DELIVERY = "delivery", "Delivery"
+        SERVICE = "service", "Service"
+        WEBSITE = "website", "Website"
+        PRICE = "price", "Price"
+        OTHER = "other", "Other"
+
+    class Sentiment(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        NEUTRAL = "neutral", "Neutral"
+        NEGATIVE = "negative", "Negative"
+
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", "Complaint"
+        SUGGESTION = "suggestion", "Suggestion"
+        PRAISE = "praise", "Praise"
+        QUESTION = "question", "Question"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="feedback")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMPLAINT)
+    category = models.CharField(max_length=10, choices=Category.choices)
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
+    text = models.TextField(max_length=TEXT_MAX)
+    order_id = models.CharField(max_length=100, blank=True, help_text="The related order, if any.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="assigned_feedback")
+    due_at = models.DateTimeField(help_text="Respond by (set from the category's response time).")
+    resolution_note = models.TextField(blank=True, max_length=TEXT_MAX)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    notify_member = models.BooleanField(default=True, help_text='Send "you told us, we acted" on resolution.')
+    goodwill_points = models.PositiveIntegerField(default=0)
+    goodwill_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                          related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True,
+                                       help_text="API clients: a retry with the same key records nothing new.")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(status="resolved") | Q(resolved_at__isnull=False),
+                                   name="feedback_resolved_has_time"),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="feedback_status_due")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_category_display()} ({self.get_status_display()})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS) and self.due_at < timezone.now()
+
+
+class ResponseTime(models.Model):
+    """How long support has to respond, per category (categories without a row: 24 hours)."""
+
+    category = models.CharField(max_length=10, choices=FeedbackRecord.Category.choices, unique=True)
+    hours = models.PositiveIntegerField(default=24)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="response_time_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.hours} h"
