@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.views import healthz
+from feedback import urls as feedback_urls
 from loyalty import api as loyalty_api
 from loyalty import leaderboard_api
 from loyalty import urls as loyalty_urls
@@ -52,7 +53,7 @@ api_v1 = [
 ]
 
 # Customer portal pages, one "portal" namespace across the apps that own them.
-portal = [*loyalty_urls.urlpatterns, *members_urls.urlpatterns, *rewards_urls.urlpatterns]
+portal = [*loyalty_urls.urlpatterns, *members_urls.urlpatterns, *rewards_urls.urlpatterns, *feedback_urls.urlpatterns]
 
 urlpatterns = [
     path("", include((portal, "portal"))),

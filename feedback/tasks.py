@@ -1,0 +1,1 @@
+"""Periodic feedback jobs. Each calls one service that is safe to run twice."""
