@@ -1,0 +1,142 @@
+"""Back office for support feedback: record from any channel, follow the deadline (overdue highlighted),
+resolve with a note, optionally give goodwill points (capped per agent per day)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import format_html
+
+from config.exceptions import DomainError
+from feedback.models import FeedbackRecord, ResponseTime
+from feedback.support import feedback_goodwill, feedback_record, feedback_status_change, text_validate
+
+Status = FeedbackRecord.Status
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Overdue"), ("due_today", "Due within 24 h")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        open_ = queryset.filter(status__in=[Status.OPEN, Status.IN_PROGRESS])
+        if self.value() == "overdue":
+            return open_.filter(due_at__lt=now)
+        if self.value() == "due_today":
+            return open_.filter(due_at__gte=now, due_at__lt=now + timedelta(hours=24))
+        return queryset
+
+
+class FeedbackRecordForm(forms.ModelForm):
+    give_goodwill = forms.IntegerField(
+        required=False, min_value=1, label="Give goodwill points",
+        help_text="Optional, once per record; recorded in the ledger with you as the author (daily limit applies).")
+
+    class Meta:
+        model = FeedbackRecord
+        fields = ["member", "channel", "kind", "category", "sentiment", "text", "order_id", "assignee", "status",
+                  "resolution_note", "notify_member"]
+
+    def clean_text(self):
+        try:
+            return text_validate(self.cleaned_data.get("text", ""))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail) from exc
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == Status.RESOLVED and not (data.get("resolution_note") or "").strip():
+            self.add_error("resolution_note", "Say what was done before resolving.")
+        if data.get("give_goodwill") and not data.get("member"):
+            self.add_error("give_goodwill", "Goodwill needs a member.")
+        if self.instance.pk and data.get("give_goodwill") and self.instance.goodwill_entry_id:
+            self.add_error("give_goodwill", "Goodwill was already given for this record.")
+        return data
+
+
+@admin.register(FeedbackRecord)
+class FeedbackRecordAdmin(admin.ModelAdmin):
+    form = FeedbackRecordForm
+    list_display = ["id", "created_at", "member", "channel", "kind", "category", "sentiment", "summary",
+                    "status_badge", "assignee", "deadline"]
+    list_display_links = ["id", "created_at"]
+    list_filter = [OverdueFilter, "status", "category", "channel", "sentiment", "kind", "assignee"]
+    search_fields = ["text", "order_id", "member__member_number", "member__email", "resolution_note"]
+    list_select_related = ["member", "assignee"]
+    autocomplete_fields = ["member"]
+    readonly_fields = ["due_at", "resolved_at", "goodwill_points", "goodwill_entry", "created_by", "created_at"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fieldsets = [
+        ("Feedback", {"fields": ["member", "channel", "kind", "category", "sentiment", "text", "order_id"]}),
+        ("Handling", {"fields": ["assignee", "status", "due_at", "resolution_note", "resolved_at", "notify_member"]}),
+        ("Goodwill", {"fields": ["give_goodwill", "goodwill_points", "goodwill_entry"]}),
+        ("Record", {"fields": ["created_by", "created_at"]}),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # records are the history of what customers told us: close them instead
+
+    @admin.display(description="feedback")
+    def summary(self, record):
+        return record.text if len(record.text) <= 80 else record.text[:79] + "…"  # plain text: escaped
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, record):
+        return record.get_status_display()
+
+    @admin.display(description="respond by", ordering="due_at")
+    def deadline(self, record):
+        text = timezone.localtime(record.due_at).strftime("%Y-%m-%d %H:%M")
+        if record.is_overdue:
+            return format_html('<strong class="overdue" style="color:#b00020">{} — overdue</strong>', text)
+        return text
+
+    def get_changeform_initial_data(self, request):
+        return {"assignee": request.user.pk, "channel": FeedbackRecord.Channel.PHONE}
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            record, _ = feedback_record(
+                member=data.get("member"), channel=data["channel"], category=data["category"], kind=data["kind"],
+                sentiment=data["sentiment"], text=data["text"], order_id=data.get("order_id") or "",
+                created_by=request.user, assignee=data.get("assignee"),
+            )
+            FeedbackRecord.objects.filter(pk=record.pk).update(notify_member=data.get("notify_member", True))
+            obj.pk = record.pk
+            obj.refresh_from_db()
+            if data.get("status") and data["status"] != Status.OPEN:
+                feedback_status_change(record_id=obj.pk, status=data["status"], by=request.user,
+                                       note=data.get("resolution_note", ""))
+        else:
+            wanted = data["status"]
+            previous = FeedbackRecord.objects.get(pk=obj.pk).status
+            obj.status = previous  # the status moves only through the service (its rules, its e-mail)
+            super().save_model(request, obj, form, change)
+            if wanted != previous:
+                try:
+                    feedback_status_change(record_id=obj.pk, status=wanted, by=request.user,
+                                           note=data.get("resolution_note", ""))
+                except DomainError as exc:
+                    self.message_user(request, exc.detail, messages.ERROR)
+        if data.get("give_goodwill"):
+            try:
+                feedback_goodwill(record_id=obj.pk, points=data["give_goodwill"], agent=request.user)
+                self.message_user(request, f"{data['give_goodwill']} goodwill points given.", messages.SUCCESS)
+            except DomainError as exc:
+                self.message_user(request, exc.detail, messages.ERROR)
+
+
+@admin.register(ResponseTime)
+class ResponseTimeAdmin(admin.ModelAdmin):
+    list_display = ["category", "hours"]

@@ -1,0 +1,62 @@
+"""`POST /api/v1/feedback/`: feedback from an integration (a chat tool, the shop's contact form)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import DomainError
+from feedback.models import TEXT_MAX, FeedbackRecord
+from feedback.support import feedback_record
+from members.models import Member
+from members.permissions import IsIntegration
+from rewards.services import idempotency_key_validate
+
+
+class FeedbackInSerializer(serializers.Serializer):
+    member = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    member_email = serializers.EmailField(required=False)
+    channel = serializers.ChoiceField(choices=FeedbackRecord.Channel.choices, default=FeedbackRecord.Channel.CHAT)
+    kind = serializers.ChoiceField(choices=FeedbackRecord.Kind.choices, default=FeedbackRecord.Kind.COMPLAINT)
+    category = serializers.ChoiceField(choices=FeedbackRecord.Category.choices)
+    sentiment = serializers.ChoiceField(choices=FeedbackRecord.Sentiment.choices,
+                                        default=FeedbackRecord.Sentiment.NEUTRAL)
+    text = serializers.CharField(max_length=TEXT_MAX)
+    order_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class FeedbackOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FeedbackRecord
+        fields = ["id", "member", "channel", "kind", "category", "sentiment", "text", "order_id", "status", "due_at",
+                  "created_at"]
+
+
+class FeedbackCreateApi(APIView):
+    """Record feedback. The response deadline follows the category; an optional `Idempotency-Key` makes a
+    retry return the first record (200)."""
+
+    permission_classes = [IsIntegration]
+
+    @extend_schema(request=FeedbackInSerializer, responses={201: FeedbackOutSerializer, 200: FeedbackOutSerializer},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)], tags=["integration"])
+    def post(self, request):
+        key = idempotency_key_validate(request.headers.get("Idempotency-Key"), required=False) or None
+        data = FeedbackInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        member = None
+        if v.get("member") or v.get("member_email"):
+            lookup = {"pk": v["member"]} if v.get("member") else {"email__iexact": v["member_email"]}
+            member = Member.objects.filter(**lookup).first()
+            if member is None:
+                raise DomainError("No such member.", field="member" if v.get("member") else "member_email",
+                                  code="unknown_member")
+        record, created = feedback_record(
+            member=member, channel=v["channel"], kind=v["kind"], category=v["category"], sentiment=v["sentiment"],
+            text=v["text"], order_id=v["order_id"], idempotency_key=key,
+        )
+        return Response(FeedbackOutSerializer(record).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,0 +1,181 @@
+"""Support feedback: recorded from any channel, answered within a deadline, resolved with an optional
+goodwill gesture in points (capped per agent per day) and a "you told us, we acted" e-mail."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from config.exceptions import Conflict, DomainError
+from feedback.models import TEXT_MAX, FeedbackRecord, ResponseTime
+from loyalty import ledger
+from loyalty.models import LedgerEntry
+from members.models import Member
+from members.periods import program_tz
+
+log = logging.getLogger(__name__)
+Status = FeedbackRecord.Status
+DEFAULT_RESPONSE_HOURS = 24
+# Status changes a record may make (resolved and closed are final).
+TRANSITIONS = {
+    Status.OPEN: {Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED},
+    Status.IN_PROGRESS: {Status.RESOLVED, Status.CLOSED},
+    Status.RESOLVED: set(),
+    Status.CLOSED: set(),
+}
+
+
+class GoodwillCapReached(Conflict):
+    code = "goodwill_cap_reached"
+    default_detail = "This would exceed your goodwill points for today."
+
+
+def response_hours(category: str) -> int:
+    hours = ResponseTime.objects.filter(category=category).values_list("hours", flat=True).first()
+    return hours or DEFAULT_RESPONSE_HOURS
+
+
+def text_validate(text: str, *, field: str = "text") -> str:
+    """Plain text up to 5,000 characters (markup is kept as typed and escaped wherever it is shown)."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write what the customer told us.", field=field, code="required")
+    if len(text) > TEXT_MAX:
+        raise DomainError(f"At most {TEXT_MAX} characters ({len(text)} given).", field=field, code="too_long")
+    return text
+
+
+def feedback_record(*, channel: str, category: str, text: str, member: Member | None = None,
+                    kind: str = FeedbackRecord.Kind.COMPLAINT, sentiment: str = FeedbackRecord.Sentiment.NEUTRAL,
+                    order_id: str = "", created_by=None, assignee=None, idempotency_key: str | None = None,
+                    now: datetime | None = None) -> tuple[FeedbackRecord, bool]:
+    """Record feedback; its response deadline comes from the category. With an idempotency key, a retry
+    returns the first record (created False)."""
+    now = now or timezone.now()
+    for field, value, choices in (("channel", channel, FeedbackRecord.Channel), ("category", category,
+                                  FeedbackRecord.Category), ("kind", kind, FeedbackRecord.Kind),
+                                  ("sentiment", sentiment, FeedbackRecord.Sentiment)):
+        if value not in choices.values:
+            raise DomainError(f"{field} must be one of: {', '.join(choices.values)}.", field=field, code="invalid")
+    text = text_validate(text)
+    if idempotency_key:
+        existing = FeedbackRecord.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    record = FeedbackRecord.objects.create(
+        member=member, channel=channel, category=category, kind=kind, sentiment=sentiment, text=text,
+        order_id=order_id[:100], created_by=created_by, assignee=assignee, idempotency_key=idempotency_key or None,
+        due_at=now + timedelta(hours=response_hours(category)), created_at=now,
+    )
+    return record, True
+
+
+@transaction.atomic
+def feedback_status_change(*, record_id: int, status: str, by=None, note: str = "",
+                           now: datetime | None = None) -> FeedbackRecord:
+    """Move a record along open → in progress → resolved | closed. Resolving needs a note; the member may get
+    a "you told us, we acted" e-mail (after commit)."""
+    now = now or timezone.now()
+    record = FeedbackRecord.objects.select_for_update().get(pk=record_id)
+    if status == record.status:
+        return record
+    if status not in TRANSITIONS.get(record.status, set()):
+        raise DomainError(f"A {record.get_status_display().lower()} record cannot become {status}.",
+                          field="status", code="invalid_transition")
+    if status == Status.RESOLVED:
+        record.resolution_note = text_validate(note or record.resolution_note, field="resolution_note")
+        record.resolved_at = now
+    record.status = status
+    record.save(update_fields=["status", "resolution_note", "resolved_at", "updated_at"])
+    if status == Status.RESOLVED and record.notify_member and record.member_id:
+        transaction.on_commit(lambda: feedback_resolved_notify(record_id=record.pk))
+    return record
+
+
+def feedback_resolved_notify(*, record_id: int) -> None:
+    record = FeedbackRecord.objects.select_related("member").get(pk=record_id)
+    if not record.member.email:
+        return
+    send_mail(
+        subject=f"You told us, we acted — {settings.FIDELIO_PROGRAM_NAME}",
+        message=(f"Hello{' ' + record.member.first_name if record.member.first_name else ''},\n\n"
+                 f"Thank you for telling us about: {record.text[:300]}\n\n"
+                 f"What we did: {record.resolution_note}\n"),
+        from_email=None, recipient_list=[record.member.email],
+    )
+
+
+def _day_start(now: datetime) -> datetime:
+    local = now.astimezone(program_tz())
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def goodwill_given_today(*, agent, now: datetime) -> int:
+    return LedgerEntry.objects.filter(author=agent, reference__startswith="feedback:", points__gt=0,
+                                      created_at__gte=_day_start(now)).aggregate(s=Sum("points"))["s"] or 0
+
+
+def feedback_goodwill(*, record_id: int, points: int, agent, now: datetime | None = None) -> LedgerEntry:
+    """Give the record's member goodwill points (once per record), recorded in the ledger with the agent as
+    author, within the agent's daily cap (FIDELIO_GOODWILL_DAILY_CAP, program-time day). Concurrent grants by
+    one agent are serialised, so the cap holds."""
+    now = now or timezone.now()
+    if not isinstance(points, int) or points <= 0:
+        raise DomainError("Goodwill is a whole number of points above zero.", field="goodwill_points",
+                          code="invalid")
+    with transaction.atomic():
+        record = FeedbackRecord.objects.select_for_update().get(pk=record_id)
+        if record.member_id is None:
+            raise DomainError("This feedback has no member to give points to.", field="member",
+                              code="no_member")
+        if record.goodwill_entry_id is not None:
+            raise Conflict("Goodwill was already given for this feedback.", code="goodwill_given")
+        with connection.cursor() as cursor:  # one agent's grants one at a time
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"goodwill:{agent.pk}"])
+        cap = settings.FIDELIO_GOODWILL_DAILY_CAP
+        given = goodwill_given_today(agent=agent, now=now)
+        if given + points > cap:
+            raise GoodwillCapReached(f"You can give {max(cap - given, 0)} more goodwill points today "
+                                     f"(daily limit {cap}).", field="goodwill_points")
+        entry = ledger.points_credit(
+            member=record.member_id, points=points, kind=LedgerEntry.Kind.ADJUST, author=agent, now=now,
+            description=f"Goodwill for your feedback #{record.pk}", reference=f"feedback:{record.pk}",
+            idempotency_key=f"goodwill:feedback:{record.pk}",
+        )
+        FeedbackRecord.objects.filter(pk=record.pk).update(goodwill_points=points, goodwill_entry=entry)
+    return entry
+
+
+def feedback_overdue_remind(*, now: datetime | None = None) -> int:
+    """E-mail each assignee one digest of their overdue open records. A record is reminded at most once an
+    hour, so a second run in the same hour sends nothing. Returns the e-mails sent."""
+    now = now or timezone.now()
+    due = (FeedbackRecord.objects.filter(status__in=[Status.OPEN, Status.IN_PROGRESS], due_at__lt=now,
+                                         assignee__isnull=False)
+           .exclude(reminded_at__gt=now - timedelta(minutes=55)).select_related("assignee").order_by("due_at"))
+    by_agent: dict = {}
+    for record in due:
+        by_agent.setdefault(record.assignee, []).append(record)
+    sent = 0
+    for agent, records in by_agent.items():
+        claimed = FeedbackRecord.objects.filter(pk__in=[r.pk for r in records]).exclude(
+            reminded_at__gt=now - timedelta(minutes=55)).update(reminded_at=now)
+        if not claimed or not agent.email:
+            continue
+        lines = "\n".join(f"#{r.pk} {r.get_category_display()}, due {r.due_at:%Y-%m-%d %H:%M} UTC: {r.text[:80]}"
+                          for r in records)
+        send_mail(subject=f"{len(records)} overdue feedback record(s) assigned to you",
+                  message=f"These are past their response time:\n\n{lines}\n", from_email=None,
+                  recipient_list=[agent.email])
+        sent += 1
+    return sent
+
+
+def feedback_for_member(*, member: Member):
+    return FeedbackRecord.objects.filter(member=member).order_by("-created_at")

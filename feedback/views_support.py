@@ -1,0 +1,42 @@
+"""Portal: "My feedback" — tell us something (a complaint, a suggestion…) and follow what happens to it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from feedback.models import TEXT_MAX, FeedbackRecord
+from feedback.support import feedback_for_member, feedback_record
+from members.selectors import member_for_user
+
+
+class MemberFeedbackForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(FeedbackRecord.Kind.COMPLAINT, "A complaint"),
+                                      (FeedbackRecord.Kind.SUGGESTION, "A suggestion"),
+                                      (FeedbackRecord.Kind.PRAISE, "Praise"),
+                                      (FeedbackRecord.Kind.QUESTION, "A question")], label="This is")
+    category = forms.ChoiceField(choices=FeedbackRecord.Category.choices, label="About")
+    order_id = forms.CharField(max_length=100, required=False, label="Order number (optional)")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_MAX, label="Tell us more")
+
+
+@login_required
+def my_feedback(request):
+    member = member_for_user(user=request.user)
+    if member is None:
+        return redirect("portal:home")
+    form = MemberFeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        sentiment = {FeedbackRecord.Kind.PRAISE: FeedbackRecord.Sentiment.POSITIVE,
+                     FeedbackRecord.Kind.COMPLAINT: FeedbackRecord.Sentiment.NEGATIVE}.get(
+            d["kind"], FeedbackRecord.Sentiment.NEUTRAL)
+        feedback_record(member=member, channel=FeedbackRecord.Channel.PORTAL, kind=d["kind"], category=d["category"],
+                        sentiment=sentiment, text=d["text"], order_id=d["order_id"])
+        messages.success(request, "Thank you — we have it and will get back to you.")
+        return redirect("portal:feedback")
+    page = Paginator(feedback_for_member(member=member), 20).get_page(request.GET.get("page"))
+    return render(request, "portal/feedback.html", {"member": member, "form": form, "page": page})
