@@ -22,11 +22,20 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "loyalty.add_challenge", "loyalty.change_challenge", "loyalty.view_challenge",
         "loyalty.add_badge", "loyalty.change_badge", "loyalty.view_badge",
         "loyalty.delete_earningrule",
+        "feedback.view_review", "feedback.change_review",
+        "feedback.view_feedbackrecord", "feedback.change_feedbackrecord", "feedback.add_responsetime",
+        "feedback.change_responsetime", "feedback.view_responsetime",
+        "feedback.add_survey", "feedback.change_survey", "feedback.view_survey", "feedback.delete_survey",
+        "feedback.add_surveyquestion", "feedback.change_surveyquestion", "feedback.view_surveyquestion",
+        "feedback.delete_surveyquestion", "feedback.view_surveyinvitation", "feedback.view_surveyresponse",
+        "feedback.view_surveyanswer",
     ],
     SUPPORT_AGENT: [
-        # Member summaries only; feedback-record permissions arrive with the feedback issue.
+        # Feedback records, member summaries and their purchases; nothing on rewards, tiers, rules, the ledger
+        # or users.
+        "feedback.add_feedbackrecord", "feedback.view_feedbackrecord", "feedback.change_feedbackrecord",
+        "feedback.view_responsetime",
         "members.view_member",
-        "members.view_tier",
         "loyalty.view_purchase",
     ],
 }

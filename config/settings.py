@@ -150,6 +150,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks, loaded into django-celery-beat by `manage.py setup_periodic_tasks` (edit them in the
 # admin afterwards; the command only adds what is missing unless told --reset).
 FIDELIO_PERIODIC_TASKS = {
+    "overdue feedback reminders": {
+        "task": "feedback.tasks.feedback_overdue_reminders",
+        "crontab": {"minute": "10"},  # hourly at :10
+        "description": "E-mail assignees their overdue feedback records (once an hour at most).",
+    },
     "heartbeat": {
         "task": "backoffice.tasks.heartbeat",
         "every_seconds": 60,  # every minute, all day
@@ -189,6 +194,11 @@ FIDELIO_PERIODIC_TASKS = {
         "task": "rewards.tasks.birthday_rewards_daily",
         "crontab": {"minute": "0", "hour": "8"},  # 08:00 program time, daily
         "description": "Members whose birthday is today get the birthday reward (once a year).",
+    },
+    "survey invitations": {
+        "task": "feedback.tasks.survey_invitations_send_due",
+        "crontab": {"minute": "20"},  # hourly at :20
+        "description": "Invite members to surveys after confirmed purchases and on scheduled dates.",
     },
 }
 # /healthz reports the heartbeat stale after this many seconds.
@@ -269,12 +279,19 @@ SPECTACULAR_SETTINGS = {
         "LedgerEntryKindEnum": "loyalty.models.LedgerEntry.Kind",
         "RewardKindEnum": "rewards.models.Reward.Kind",
         "VoucherStatusEnum": "rewards.models.Voucher.Status",
+        "FeedbackKindEnum": "feedback.models.FeedbackRecord.Kind",
+        "FeedbackStatusEnum": "feedback.models.FeedbackRecord.Status",
+        "FeedbackChannelEnum": "feedback.models.FeedbackRecord.Channel",
+        "FeedbackCategoryEnum": "feedback.models.FeedbackRecord.Category",
+        "FeedbackSentimentEnum": "feedback.models.FeedbackRecord.Sentiment",
         "LeaderboardVisibilityEnum": "members.models.Member.LeaderboardVisibility",
     },
 }
 
 # --- program --------------------------------------------------------------------------------------------
 FIDELIO_PROGRAM_NAME = env.str("FIDELIO_PROGRAM_NAME", default="Fidelio Rewards")
+# Absolute links in e-mails (survey invitations) start with this.
+FIDELIO_PUBLIC_URL = env.str("FIDELIO_PUBLIC_URL", default="http://localhost:8000")
 FIDELIO_CURRENCY = env.str("FIDELIO_CURRENCY", default="EUR")
 FIDELIO_TIME_ZONE = env.str("FIDELIO_TIME_ZONE", default="Europe/Berlin")
 # Points engine (see docs/points.md for how these combine).
@@ -291,8 +308,10 @@ if FIDELIO_TIER_BASIS not in {"points", "spend"}:
 FIDELIO_DEFAULT_SOURCE = env.str("FIDELIO_DEFAULT_SOURCE", default="shop")
 FIDELIO_MAX_FUTURE_SECONDS = 300  # purchases dated further ahead are refused (clock skew allowance)
 FIDELIO_BATCH_MAX_ITEMS = 500
+FIDELIO_GOODWILL_DAILY_CAP = env.int("FIDELIO_GOODWILL_DAILY_CAP", default=500)  # points per agent per day
 FIDELIO_LOW_STOCK = env.int("FIDELIO_LOW_STOCK", default=5)  # the admin warns at or below this many units
 FIDELIO_REWARD_IMAGE_MAX_BYTES = env.int("FIDELIO_REWARD_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
+FIDELIO_REVIEW_BONUS_POINTS = env.int("FIDELIO_REVIEW_BONUS_POINTS", default=0)  # approved verified review; 0 = none
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # request bodies over 1 MB are refused
 
 # --- i18n / time -------------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice.views import healthz
+from feedback import api_reviews as feedback_api_reviews
+from feedback import api_support as feedback_api_support
+from feedback import api_surveys as feedback_api_surveys
 from feedback import urls as feedback_urls
 from loyalty import api as loyalty_api
 from loyalty import leaderboard_api
@@ -31,10 +34,20 @@ api_v1 = [
     # Redemptions run their own short transaction (no savepoint inside a request-wide one).
     api_path("me/redemptions", non_atomic_requests(rewards_api.MeRedemptionCreateApi.as_view()), "me-redemptions"),
     api_path("me/vouchers", rewards_api.MeVoucherListApi.as_view(), "me-vouchers"),
+    api_path("me/surveys", feedback_api_surveys.MeSurveyListApi.as_view(), "me-surveys"),
+    api_path(r"me/surveys/(?P<survey_id>[0-9]{1,9})/responses", feedback_api_surveys.MeSurveyResponseApi.as_view(),
+             "me-survey-responses"),
     api_path(r"me/vouchers/(?P<voucher_id>[0-9]{1,18})/cancel", rewards_api.MeVoucherCancelApi.as_view(),
              "me-voucher-cancel"),
+    api_path("me/reviews", feedback_api_reviews.MeReviewListCreateApi.as_view(), "me-reviews"),
+    api_path(r"me/reviews/(?P<review_id>[0-9]{1,18})", feedback_api_reviews.MeReviewEditApi.as_view(), "me-review"),
     # public (richer for a logged-in member)
     api_path("rewards", rewards_api.RewardListApi.as_view(), "reward-list"),
+    api_path(r"products/(?P<sku>[^/]{1,100})/reviews", feedback_api_reviews.ProductReviewListApi.as_view(),
+             "product-reviews"),
+    # the signed invitation link is the credential
+    api_path(r"surveys/responses/(?P<token>[^/]{1,300})", feedback_api_surveys.SurveyLinkApi.as_view(),
+             "survey-link"),
     # Leaderboards only read (Redis and one query): no request-wide transaction.
     api_path(r"leaderboards/challenges/(?P<challenge_id>[0-9]{1,9})", loyalty_api.ChallengeBoardApi.as_view(),
              "challenge-board"),
@@ -47,6 +60,7 @@ api_v1 = [
     api_path("purchases", loyalty_api.PurchaseCreateApi.as_view(), "purchase-create"),
     api_path("purchases/batch", loyalty_api.PurchaseBatchApi.as_view(), "purchase-batch"),
     api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
+    api_path("feedback", feedback_api_support.FeedbackCreateApi.as_view(), "feedback-create"),
     api_path("redemptions", non_atomic_requests(rewards_api.RedemptionCreateApi.as_view()), "redemption-create"),
     api_path(r"vouchers/(?P<code>[^/]+)", rewards_api.VoucherCheckApi.as_view(), "voucher-check"),
     api_path(r"vouchers/(?P<code>[^/]+)/use", rewards_api.VoucherUseApi.as_view(), "voucher-use"),

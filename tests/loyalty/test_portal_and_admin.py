@@ -86,7 +86,7 @@ def test_support_agent_cannot_adjust_points_or_edit_rules(client, member):
     assert client.post("/admin/loyalty/ledgerentry/adjust/", {"member": member.pk, "points": 5,
                                                               "reason": "x"}).status_code == 403
     assert client.get("/admin/loyalty/earningrule/add/").status_code == 403
-    assert client.get("/admin/loyalty/ledgerentry/").status_code == 200  # read-only view is allowed
+    assert client.get("/admin/loyalty/ledgerentry/").status_code == 403  # issue 6: agents get 403 on the ledger
 
 
 def test_ledger_has_no_change_or_delete_in_the_admin(client, member):

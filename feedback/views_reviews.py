@@ -1,0 +1,95 @@
+"""Portal pages for reviews: the products the member bought with their reviews and statuses, writing a review
+and the one edit within 48 hours. Always the logged-in member; text is escaped by the templates."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from config.exceptions import DomainError
+from feedback import reviews
+from feedback.models import TEXT_MAX
+from members.selectors import member_for_user
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(choices=[(i, f"{i} ★") for i in range(5, 0, -1)], coerce=int)
+    title = forms.CharField(max_length=reviews.TITLE_MAX)
+    text = forms.CharField(max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+def _member_or_empty(request):
+    member = member_for_user(user=request.user)
+    if member is None:
+        return None, render(request, "portal/home.html", {"member": None})
+    return member, None
+
+
+@login_required
+def my_reviews(request):
+    member, empty = _member_or_empty(request)
+    if empty:
+        return empty
+    products, others = reviews.review_purchased_products(member=member)
+    now = timezone.now()
+    editable = {r.pk for r in [*(p.review for p in products if p.review), *others]
+                if r.edited_at is None and now - r.created_at <= reviews.EDIT_WINDOW}
+    return render(request, "portal/reviews.html", {"member": member, "products": products, "others": others,
+                                                   "editable": editable})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_write(request):
+    member, empty = _member_or_empty(request)
+    if empty:
+        return empty
+    sku = (request.GET.get("sku") or request.POST.get("sku") or "").strip()
+    if not sku or len(sku) > reviews.SKU_MAX:
+        messages.error(request, "Choose a product to review.")
+        return redirect("portal:reviews")
+    existing = reviews.review_list_for_member(member=member).filter(sku=sku).first()
+    if existing is not None:
+        messages.info(request, "You have already reviewed this product.")
+        return redirect("portal:reviews")
+    verified = reviews.review_is_verified(member_id=member.pk, sku=sku, now=timezone.now())
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reviews.review_create(member=member, sku=sku, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.detail)
+        else:
+            messages.success(request, "Thank you! Your review will appear once it has been checked.")
+            return redirect("portal:reviews")
+    return render(request, "portal/review_form.html", {"member": member, "form": form, "sku": sku,
+                                                       "verified": verified, "review": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_edit_view(request, review_id: int):
+    member, empty = _member_or_empty(request)
+    if empty:
+        return empty
+    try:
+        review = reviews.review_get_for_member(member=member, review_id=review_id)
+    except DomainError as exc:
+        raise Http404(exc.detail) from exc
+    initial = {"rating": review.rating, "title": review.title, "text": review.text}
+    form = ReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reviews.review_edit(member=member, review_id=review.pk, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, "Your review is updated and will appear again once it has been checked.")
+        return redirect("portal:reviews")
+    return render(request, "portal/review_form.html", {"member": member, "form": form, "sku": review.sku,
+                                                       "verified": review.verified, "review": review})
