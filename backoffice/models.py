@@ -1,8 +1,13 @@
-"""Back-office state. For now: the heartbeat that proves beat and a worker are alive."""
+"""Back-office state: the heartbeat, metric snapshots, member scores (RFM, CLV) and newsletters."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from members.models import Member
 
 
 class Heartbeat(models.Model):
@@ -15,3 +20,145 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_run_at:%Y-%m-%d %H:%M:%S}"
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+class MetricSnapshot(models.Model):
+    """The figures of one period as computed by the rollup of day `as_of` (names as in docs/metrics.md).
+    Re-running the rollup for a day replaces that day's rows."""
+
+    class Period(models.TextChoices):
+        DAY = "day", "Day"
+        WEEK = "week", "Week"
+        MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter"
+        ALL = "all", "All time"
+
+    as_of = models.DateField(db_index=True)
+    period = models.CharField(max_length=8, choices=Period.choices)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Exclusive.")
+    metrics = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-as_of", "period", "-period_start"]
+        constraints = [models.UniqueConstraint(fields=["as_of", "period", "period_start"], name="snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period} from {self.period_start} (as of {self.as_of})"
+
+
+class CohortCell(models.Model):
+    """Retention cohort table of the rollup of day `as_of`: of the customers whose first order was in
+    `cohort_month`, how many ordered `months_since` months later."""
+
+    as_of = models.DateField(db_index=True)
+    cohort_month = models.DateField()
+    months_since = models.PositiveSmallIntegerField()
+    customers = models.PositiveIntegerField()
+    active = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-as_of", "cohort_month", "months_since"]
+        constraints = [models.UniqueConstraint(fields=["as_of", "cohort_month", "months_since"],
+                                               name="cohort_cell_unique")]
+
+    def __str__(self) -> str:
+        return f"cohort {self.cohort_month:%Y-%m} +{self.months_since}: {self.active}/{self.customers}"
+
+
+class MemberScore(models.Model):
+    """A member's RFM scores and segment and CLV figures, as of the last rollup (for targeting)."""
+
+    class Segment(models.TextChoices):
+        CHAMPIONS = "champions", "Champions"
+        LOYAL = "loyal", "Loyal"
+        POTENTIAL_LOYALIST = "potential_loyalist", "Potential loyalist"
+        NEW = "new", "New"
+        PROMISING = "promising", "Promising"
+        NEED_ATTENTION = "need_attention", "Need attention"
+        AT_RISK = "at_risk", "At risk"
+        CANT_LOSE = "cant_lose", "Can't lose"
+        HIBERNATING = "hibernating", "Hibernating"
+        LOST = "lost", "Lost"
+
+    member = models.OneToOneField(Member, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    as_of = models.DateField()
+    recency_days = models.PositiveIntegerField(null=True, blank=True)
+    frequency = models.PositiveIntegerField(default=0)
+    monetary = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    r_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    f_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    m_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    segment = models.CharField(max_length=20, choices=Segment.choices, blank=True, db_index=True)
+    clv_historic = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    clv_12m = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    expected_purchases_12m = models.FloatField(null=True, blank=True)
+    p_alive = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(r_score__isnull=True) | Q(r_score__gte=1) & Q(r_score__lte=5)),
+                name="score_r_1_to_5"),
+            models.CheckConstraint(
+                condition=(Q(p_alive__isnull=True) | Q(p_alive__gte=0) & Q(p_alive__lte=1)),
+                name="score_p_alive_probability"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.segment or '—'}"
+
+
+# --------------------------------------------------------------------------------------------- newsletters
+class Newsletter(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+
+    subject = models.CharField(max_length=200)
+    body_markdown = models.TextField(help_text="Markdown; placeholders: {first_name}, {balance}, {tier}, "
+                                               "{points_expiring}, {recommended_reward}.")
+    audience = models.JSONField(default=dict, blank=True,
+                                help_text='e.g. {"tiers": [1, 2], "segments": ["at_risk"], "p_alive_below": 0.3, '
+                                          '"expiring_points": true}; empty = all members with marketing consent.')
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NewsletterDelivery(models.Model):
+    """One row per recipient (unique): marked sent only after the e-mail backend accepted the message, so a
+    retried or restarted send delivers exactly one copy."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="deliveries")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["newsletter", "member"], name="delivery_once_per_member")]
+        indexes = [models.Index(fields=["newsletter", "status"], name="delivery_newsletter_status")]
+
+    def __str__(self) -> str:
+        return f"{self.newsletter_id} → {self.email} ({self.status})"
