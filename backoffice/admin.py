@@ -22,3 +22,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from backoffice import admin_metrics  # noqa: E402,F401,I001  (registers the MetricSnapshot admin)
+from backoffice import admin_newsletters  # noqa: E402,F401  (registers the newsletter admin)

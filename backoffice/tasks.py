@@ -11,3 +11,46 @@ def heartbeat() -> str:
     worker = getattr(current_task.request, "hostname", "") or ""
     beat = heartbeat_record(name="celery", worker=worker)
     return beat.last_run_at.isoformat()
+
+
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=2000)
+def metrics_rollup_daily(as_of: str | None = None) -> dict:
+    """Metric rollups, cohorts, RFM and CLV for `as_of` (ISO date; default: yesterday in program time, the
+    nightly 02:00 run). Safe to re-run: the day's rows are replaced."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from backoffice.metrics import metrics_rollup, rollup_default_day
+
+    day = date.fromisoformat(as_of) if as_of else rollup_default_day(now=timezone.now())
+    result = metrics_rollup(as_of=day)
+    return {"as_of": day.isoformat(), "snapshots": result.snapshots, "member_scores": result.member_scores,
+            "seconds": result.seconds}
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360, autoretry_for=(ConnectionError,),
+             retry_backoff=30, retry_backoff_max=900, max_retries=20)
+def newsletter_send(newsletter_id: int) -> int:
+    """Send one newsletter's pending deliveries (starting it if due) for up to 4 minutes, then queue itself
+    again if rows are left. Safe to retry or run twice: each delivery is sent at most once."""
+    from backoffice.newsletters import NewsletterSendInterrupted, newsletter_send_run
+
+    try:
+        result = newsletter_send_run(newsletter_id=newsletter_id, time_budget=240)
+    except NewsletterSendInterrupted as exc:  # mail server trouble: accepted rows are recorded; retry the rest
+        raise ConnectionError(str(exc)) from exc
+    if result.more:
+        newsletter_send.delay(newsletter_id=newsletter_id)
+    return result.sent
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def newsletters_start_due() -> int:
+    """Every 5 minutes: queue the send of scheduled newsletters that are due (and resume unfinished ones)."""
+    from backoffice.newsletters import newsletters_due_ids
+
+    ids = newsletters_due_ids()
+    for newsletter_id in ids:
+        newsletter_send.delay(newsletter_id=newsletter_id)
+    return len(ids)

@@ -6,6 +6,7 @@ mail to the console. Production: DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, DJA
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -195,6 +196,16 @@ FIDELIO_PERIODIC_TASKS = {
         "crontab": {"minute": "0", "hour": "8"},  # 08:00 program time, daily
         "description": "Members whose birthday is today get the birthday reward (once a year).",
     },
+    "metric rollups": {
+        "task": "backoffice.tasks.metrics_rollup_daily",
+        "crontab": {"minute": "0", "hour": "2"},  # 02:00 program time, daily
+        "description": "Snapshots, cohorts, RFM and CLV scores for yesterday (docs/metrics.md).",
+    },
+    "newsletter sends": {
+        "task": "backoffice.tasks.newsletters_start_due",
+        "every_seconds": 300,  # every 5 minutes, all day
+        "description": "Start scheduled newsletters that are due; resume sends a dead worker left unfinished.",
+    },
     "survey invitations": {
         "task": "feedback.tasks.survey_invitations_send_due",
         "crontab": {"minute": "20"},  # hourly at :20
@@ -310,8 +321,16 @@ FIDELIO_MAX_FUTURE_SECONDS = 300  # purchases dated further ahead are refused (c
 FIDELIO_BATCH_MAX_ITEMS = 500
 FIDELIO_GOODWILL_DAILY_CAP = env.int("FIDELIO_GOODWILL_DAILY_CAP", default=500)  # points per agent per day
 FIDELIO_LOW_STOCK = env.int("FIDELIO_LOW_STOCK", default=5)  # the admin warns at or below this many units
+FIDELIO_NEWSLETTER_RATE = env.float("FIDELIO_NEWSLETTER_RATE", default=0)  # mails per second; 0 = no limit
+FIDELIO_NEWSLETTER_BATCH = env.int("FIDELIO_NEWSLETTER_BATCH", default=50)  # deliveries claimed per batch
 FIDELIO_REWARD_IMAGE_MAX_BYTES = env.int("FIDELIO_REWARD_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
 FIDELIO_REVIEW_BONUS_POINTS = env.int("FIDELIO_REVIEW_BONUS_POINTS", default=0)  # approved verified review; 0 = none
+# Money value of one point for the liability figure (docs/metrics.md); Decimal, program currency.
+FIDELIO_POINT_VALUE = Decimal(env.str("FIDELIO_POINT_VALUE", default="0.01"))
+# Monthly discount rate of the predictive 12-month CLV (backoffice/clv.py); 0.01 = 1 % a month.
+FIDELIO_CLV_MONTHLY_DISCOUNT = Decimal(env.str("FIDELIO_CLV_MONTHLY_DISCOUNT", default="0.01"))
+if not Decimal(0) <= FIDELIO_CLV_MONTHLY_DISCOUNT < Decimal(1):
+    raise ImproperlyConfigured("FIDELIO_CLV_MONTHLY_DISCOUNT must be at least 0 and below 1 (0.01 = 1 % a month).")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # request bodies over 1 MB are refused
 
 # --- i18n / time -------------------------------------------------------------------------------------------

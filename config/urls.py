@@ -3,7 +3,9 @@ from django.db.transaction import non_atomic_requests
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from backoffice import api_metrics as backoffice_api_metrics
 from backoffice.views import healthz
+from backoffice.views_newsletters import newsletter_unsubscribe
 from feedback import api_reviews as feedback_api_reviews
 from feedback import api_support as feedback_api_support
 from feedback import api_surveys as feedback_api_surveys
@@ -61,6 +63,9 @@ api_v1 = [
     api_path("purchases/batch", loyalty_api.PurchaseBatchApi.as_view(), "purchase-batch"),
     api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
     api_path("feedback", feedback_api_support.FeedbackCreateApi.as_view(), "feedback-create"),
+    # staff or integrations: metric rollups (docs/metrics.md)
+    api_path("metrics/summary", backoffice_api_metrics.MetricsSummaryApi.as_view(), "metrics-summary"),
+    api_path("metrics/periods", backoffice_api_metrics.MetricsPeriodsApi.as_view(), "metrics-periods"),
     api_path("redemptions", non_atomic_requests(rewards_api.RedemptionCreateApi.as_view()), "redemption-create"),
     api_path(r"vouchers/(?P<code>[^/]+)", rewards_api.VoucherCheckApi.as_view(), "voucher-check"),
     api_path(r"vouchers/(?P<code>[^/]+)/use", rewards_api.VoucherUseApi.as_view(), "voucher-use"),
@@ -77,6 +82,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    # the signed link is the credential (no login); POST is also RFC 8058 one-click
+    path("newsletters/unsubscribe/<str:token>/", newsletter_unsubscribe, name="newsletter-unsubscribe"),
     re_path(r"^media/rewards/(?P<name>[0-9a-f]{32}\.(?:jpg|jpeg|png|webp))$", reward_image, name="reward-image"),
 ]
 

@@ -72,10 +72,28 @@ class MemberSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class RfmSerializer(serializers.Serializer):
+    r = serializers.IntegerField(allow_null=True)
+    f = serializers.IntegerField(allow_null=True)
+    m = serializers.IntegerField(allow_null=True)
+    segment = serializers.CharField(allow_null=True)
+    as_of = serializers.DateField()
+
+
+class ClvSerializer(serializers.Serializer):
+    historic = serializers.DecimalField(max_digits=14, decimal_places=2)
+    predicted_12m = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    expected_purchases_12m = serializers.FloatField(allow_null=True)
+    p_alive = serializers.FloatField(allow_null=True)
+
+
 class MemberDetailSerializer(MemberSummarySerializer):
     birthday = serializers.DateField(allow_null=True)
     tier_progress = serializers.SerializerMethodField()
     expiring_soon = serializers.SerializerMethodField()
+    rfm = serializers.SerializerMethodField(help_text="RFM scores (1-5, 5 best) and segment; null before the "
+                                                      "first rollup.")
+    clv = serializers.SerializerMethodField(help_text="Historic and predicted customer lifetime value.")
 
     @extend_schema_field(TierProgressSerializer)
     def get_tier_progress(self, member) -> dict:
@@ -85,8 +103,27 @@ class MemberDetailSerializer(MemberSummarySerializer):
     def get_expiring_soon(self, member) -> dict:
         return ExpiringSerializer(selectors.points_expiring_get(member_id=member.pk)).data
 
+    @extend_schema_field(RfmSerializer(allow_null=True))
+    def get_rfm(self, member) -> dict | None:
+        # The back office's MemberScore, through the reverse one-to-one (member_get select_related()s it).
+        score = getattr(member, "score", None)
+        if score is None:
+            return None
+        return {"r": score.r_score, "f": score.f_score, "m": score.m_score, "segment": score.segment or None,
+                "as_of": score.as_of}
+
+    @extend_schema_field(ClvSerializer(allow_null=True))
+    def get_clv(self, member) -> dict | None:
+        score = getattr(member, "score", None)
+        if score is None:
+            return None
+        return ClvSerializer({"historic": score.clv_historic, "predicted_12m": score.clv_12m,
+                              "expected_purchases_12m": score.expected_purchases_12m, "p_alive": score.p_alive}).data
+
 
 class MeSerializer(MemberDetailSerializer):
+    rfm = None  # staff targeting data: not shown to the member
+    clv = None
     display_name = serializers.CharField()
     marketing_consent = serializers.BooleanField()
     leaderboard_visibility = serializers.ChoiceField(choices=Member.LeaderboardVisibility.choices)
@@ -199,7 +236,7 @@ def _member_qs():
 
 
 def member_get(member_id: int) -> Member:
-    member = _member_qs().filter(pk=member_id).first()
+    member = _member_qs().select_related("score").filter(pk=member_id).first()
     if member is None:
         raise NotFound("No member with this id.", code="member_not_found")
     return member

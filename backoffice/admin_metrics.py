@@ -1,0 +1,57 @@
+"""Read-only admin for metric snapshots, with a button that queues the rollup on demand."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+
+from backoffice.models import MetricSnapshot
+from backoffice.tasks import metrics_rollup_daily
+from members.periods import program_tz
+
+
+@admin.register(MetricSnapshot)
+class MetricSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["as_of", "period", "period_start", "period_end", "customers", "orders", "revenue", "created_at"]
+    list_filter = ["period", "as_of"]
+    date_hierarchy = "as_of"
+    readonly_fields = ["as_of", "period", "period_start", "period_end", "metrics", "created_at"]
+
+    @admin.display(description="customers")
+    def customers(self, obj):
+        return obj.metrics.get("customers")
+
+    @admin.display(description="orders")
+    def orders(self, obj):
+        return obj.metrics.get("orders")
+
+    @admin.display(description="revenue")
+    def revenue(self, obj):
+        return obj.metrics.get("revenue")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        run = path("run/", self.admin_site.admin_view(self.run_view), name="backoffice_metricsnapshot_run")
+        return [run, *super().get_urls()]
+
+    def run_view(self, request):
+        """Queue the rollup for today (program time); the snapshots appear when the worker is done."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        day = timezone.now().astimezone(program_tz()).date()
+        metrics_rollup_daily.delay(as_of=day.isoformat())
+        self.message_user(request, f"Metric rollup for {day} queued; refresh in a minute.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:backoffice_metricsnapshot_changelist"))

@@ -1,0 +1,89 @@
+"""Metric read endpoints for staff and integrations: the latest snapshot and per-period rows (docs/metrics.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backoffice.models import MetricSnapshot
+from config.exceptions import DomainError, NotFound
+from members.auth import IntegrationPrincipal
+from members.periods import program_tz
+
+PERIOD_FIELDS = ["customers", "orders", "revenue", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",
+                 "nps", "csat"]
+MAX_PERIOD_ROWS = 400
+
+
+class IsStaffOrIntegration(BasePermission):
+    """A staff user (session) or an integration client (token)."""
+
+    message = "This endpoint is for staff and integration clients."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if isinstance(user, IntegrationPrincipal):
+            return True
+        return bool(user and user.is_authenticated and user.is_staff)
+
+
+def _date_param(request, name: str, default: date | None) -> date | None:
+    value = request.query_params.get(name)
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError(f"{name} must be a date as YYYY-MM-DD.", field=name, code="invalid_date") from None
+
+
+def _today() -> date:
+    return timezone.now().astimezone(program_tz()).date()
+
+
+class MetricsSummaryApi(APIView):
+    """The all-time figures of the latest rollup on or before `as_of` (default today)."""
+
+    permission_classes = [IsStaffOrIntegration]
+
+    @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD")],
+                   responses={200: OpenApiTypes.OBJECT}, tags=["metrics"])
+    def get(self, request):
+        as_of = _date_param(request, "as_of", _today())
+        snapshot = (MetricSnapshot.objects.filter(period=MetricSnapshot.Period.ALL, as_of__lte=as_of)
+                    .order_by("-as_of").first())
+        if snapshot is None:
+            raise NotFound("No metric rollup on or before this day.", code="no_snapshot")
+        return Response({"as_of": snapshot.as_of, "computed_at": snapshot.created_at, **snapshot.metrics})
+
+
+class MetricsPeriodsApi(APIView):
+    """Per-period rows (month or quarter) between `from` and `to`, each from the latest rollup that holds it."""
+
+    permission_classes = [IsStaffOrIntegration]
+
+    @extend_schema(parameters=[OpenApiParameter("period", str, enum=["month", "quarter"]),
+                               OpenApiParameter("from", str, description="YYYY-MM-DD"),
+                               OpenApiParameter("to", str, description="YYYY-MM-DD")],
+                   responses={200: OpenApiTypes.OBJECT}, tags=["metrics"])
+    def get(self, request):
+        period = request.query_params.get("period", "month")
+        if period not in ("month", "quarter"):
+            raise DomainError("period must be month or quarter.", field="period", code="invalid_period")
+        end = _date_param(request, "to", _today())
+        start = _date_param(request, "from", date(end.year - 1, end.month, 1))
+        if start > end:
+            raise DomainError("from must not be after to.", field="from", code="invalid_range")
+        rows = (MetricSnapshot.objects.filter(period=period, period_start__lte=end, period_end__gt=start)
+                .order_by("period_start", "-as_of").distinct("period_start")[:MAX_PERIOD_ROWS])
+        return Response({"period": period, "results": [
+            {"period_start": row.period_start, "period_end": row.period_end, "as_of": row.as_of,
+             **{name: row.metrics.get(name) for name in PERIOD_FIELDS}}
+            for row in rows
+        ]})

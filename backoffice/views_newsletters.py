@@ -1,0 +1,27 @@
+"""The unsubscribe page a newsletter links to. The signed link is the credential: no login needed."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from backoffice import newsletters
+from config.exceptions import DomainError
+
+
+@csrf_exempt  # RFC 8058 one-click POSTs come from mail providers without a CSRF token; the signed link suffices
+@require_http_methods(["GET", "POST"])
+def newsletter_unsubscribe(request, token: str):
+    """GET shows a confirmation (link scanners must not unsubscribe anyone); POST — the form or a mail
+    client's `List-Unsubscribe=One-Click` — withdraws marketing consent."""
+    try:
+        if request.method == "POST":
+            member = newsletters.newsletter_unsubscribe(token=token)
+            done = True
+        else:
+            member, _ = newsletters.unsubscribe_target_get(token=token)
+            done = False
+    except DomainError as exc:
+        return render(request, "portal/newsletter_unsubscribe.html", {"error": exc}, status=exc.status_code)
+    return render(request, "portal/newsletter_unsubscribe.html", {"done": done, "member_email": member.email})
