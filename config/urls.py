@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backoffice import api_metrics as backoffice_api_metrics
+from backoffice import dashboard as backoffice_dashboard
 from backoffice.views import healthz
 from backoffice.views_newsletters import newsletter_unsubscribe
 from feedback import api_reviews as feedback_api_reviews
@@ -77,6 +78,7 @@ portal = [*loyalty_urls.urlpatterns, *members_urls.urlpatterns, *rewards_urls.ur
 urlpatterns = [
     path("", include((portal, "portal"))),
     path("accounts/", include("allauth.urls")),
+    path("admin/dashboard/", include(backoffice_dashboard.urlpatterns)),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
