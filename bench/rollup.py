@@ -49,7 +49,10 @@ def dashboard_times(runs: int = 15) -> dict:
     whole request through the middleware and the view, without a network hop): median and max in ms."""
     import statistics
 
+    from django.core.management import call_command
     from django.test import Client
+
+    call_command("collectstatic", interactive=False, verbosity=0)  # production settings: hashed static names
 
     from members.models import User
 
