@@ -8,6 +8,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 
+from backoffice.metrics import rollup_progress_get, rollup_progress_set
 from backoffice.models import MetricSnapshot
 from backoffice.tasks import metrics_rollup_daily
 from members.periods import program_tz
@@ -52,6 +53,20 @@ class MetricSnapshotAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         day = timezone.now().astimezone(program_tz()).date()
+        rollup_progress_set(as_of=day, step="queued", done=0)
         metrics_rollup_daily.delay(as_of=day.isoformat())
-        self.message_user(request, f"Metric rollup for {day} queued; refresh in a minute.", messages.SUCCESS)
+        self.message_user(request, f"Metric rollup for {day} queued; this page shows its progress.",
+                          messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:backoffice_metricsnapshot_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        progress = rollup_progress_get()
+        if progress and request.method == "GET":
+            if progress["step"] == "finished":
+                self.message_user(request, f"Last rollup (for {progress['as_of']}) finished in "
+                                           f"{progress['seconds']:.1f} s.", messages.INFO)
+            else:
+                self.message_user(request, f"Rollup for {progress['as_of']} running: {progress['done']} of "
+                                           f"{progress['total']} steps done ({progress['step']}). Refresh to follow.",
+                                  messages.WARNING)
+        return super().changelist_view(request, extra_context)

@@ -347,6 +347,25 @@ class RollupResult:
     seconds: float
 
 
+ROLLUP_PROGRESS_KEY = "backoffice:rollup:progress"
+
+
+def rollup_progress_set(*, as_of: date, step: str, done: int, seconds: float | None = None) -> None:
+    """Where the latest background rollup is (shown on the snapshots page while it runs)."""
+    from django.core.cache import cache
+    from django.utils import timezone as django_timezone
+
+    cache.set(ROLLUP_PROGRESS_KEY, {"as_of": as_of.isoformat(), "step": step, "done": done,
+                                    "total": ROLLUP_STEPS, "seconds": seconds,
+                                    "at": django_timezone.now().isoformat()}, timeout=6 * 3600)
+
+
+def rollup_progress_get() -> dict | None:
+    from django.core.cache import cache
+
+    return cache.get(ROLLUP_PROGRESS_KEY)
+
+
 def metrics_rollup(*, as_of: date, backfill_from: date | None = None,
                    progress: Callable[[str], None] | None = None) -> RollupResult:
     """Compute and store everything for day `as_of`. Idempotent: the day's snapshots in the recomputed range,

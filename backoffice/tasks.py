@@ -21,10 +21,18 @@ def metrics_rollup_daily(as_of: str | None = None) -> dict:
 
     from django.utils import timezone
 
-    from backoffice.metrics import metrics_rollup, rollup_default_day
+    from backoffice.metrics import metrics_rollup, rollup_default_day, rollup_progress_set
 
     day = date.fromisoformat(as_of) if as_of else rollup_default_day(now=timezone.now())
-    result = metrics_rollup(as_of=day)
+    done: list[str] = []
+
+    def progress(step: str) -> None:
+        done.append(step)
+        rollup_progress_set(as_of=day, step=step, done=len(done))
+
+    rollup_progress_set(as_of=day, step="started", done=0)
+    result = metrics_rollup(as_of=day, progress=progress)
+    rollup_progress_set(as_of=day, step="finished", done=len(done), seconds=result.seconds)
     return {"as_of": day.isoformat(), "snapshots": result.snapshots, "member_scores": result.member_scores,
             "seconds": result.seconds}
 
