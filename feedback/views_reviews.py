@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from config.exceptions import DomainError
 from feedback import reviews
 from feedback.models import TEXT_MAX
-from members.selectors import member_for_user
+from members.views import member_or_empty_page
 
 
 class ReviewForm(forms.Form):
@@ -23,16 +23,10 @@ class ReviewForm(forms.Form):
     text = forms.CharField(max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 6}))
 
 
-def _member_or_empty(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return None, render(request, "portal/home.html", {"member": None})
-    return member, None
-
 
 @login_required
 def my_reviews(request):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     products, others = reviews.review_purchased_products(member=member)
@@ -46,7 +40,7 @@ def my_reviews(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_write(request):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     sku = (request.GET.get("sku") or request.POST.get("sku") or "").strip()
@@ -74,7 +68,7 @@ def review_write(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_edit_view(request, review_id: int):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     try:

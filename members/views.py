@@ -1,9 +1,19 @@
 """Portal pages owned by members."""
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from members.models import Member
+from members.selectors import member_for_user
+
+
+def member_or_empty_page(request):
+    """(the logged-in user's member, None), or (None, the "not a loyalty member" page) for a login without
+    one (staff accounts): the start of every member portal page."""
+    member = member_for_user(user=request.user)
+    if member is None:
+        return None, render(request, "portal/home.html", {"member": None})
+    return member, None
 
 
 def referral_landing(request, code: str):

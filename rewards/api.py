@@ -310,6 +310,5 @@ class VoucherUseApi(APIView):
     def post(self, request, code: str):
         data = VoucherUseInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        voucher, _ = voucher_use(code=code, order_id=data.validated_data["order_id"])
-        voucher = Voucher.objects.select_related("reward").get(pk=voucher.pk)
+        voucher, _ = voucher_use(code=code, order_id=data.validated_data["order_id"])  # reward loaded with it
         return Response(VoucherCheckoutSerializer(voucher).data, status=status.HTTP_200_OK)

@@ -297,7 +297,8 @@ def _voucher_locked(code: str) -> Voucher:
     normalised = voucher_code_normalise(code)
     if len(normalised) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normalised):
         raise VoucherNotFound()
-    voucher = Voucher.objects.select_for_update().filter(code=normalised).first()
+    voucher = (Voucher.objects.select_for_update(of=("self",)).select_related("reward")
+               .filter(code=normalised).first())
     if voucher is None:
         raise VoucherNotFound()
     return voucher

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
-from members.selectors import member_for_user
+from members.views import member_or_empty_page
 from rewards import selectors
 from rewards.models import Redemption, Reward
 from rewards.services import idempotency_key_validate, reward_redeem, voucher_cancel
@@ -40,16 +40,10 @@ def reward_image(request, name: str):
     return response
 
 
-def _member_or_empty(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return None, render(request, "portal/home.html", {"member": None})
-    return member, None
-
 
 @login_required
 def catalog(request):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     kind = request.GET.get("kind") or ""
@@ -78,7 +72,7 @@ def _available_reward(reward_id: int) -> Reward:
 
 @login_required
 def reward_detail(request, reward_id: int):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     reward = _available_reward(reward_id)
@@ -91,7 +85,7 @@ def reward_detail(request, reward_id: int):
 @require_http_methods(["GET", "POST"])
 def redeem(request, reward_id: int):
     """GET: the confirmation step (with a fresh idempotency key in the form). POST: redeem, once per key."""
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     reward = _available_reward(reward_id)
@@ -117,7 +111,7 @@ def redeem(request, reward_id: int):
 
 @login_required
 def vouchers(request):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     page = Paginator(selectors.voucher_list(member=member), 25).get_page(request.GET.get("page"))
@@ -133,7 +127,7 @@ def _own_voucher(member, voucher_id: int):
 
 @login_required
 def voucher_detail(request, voucher_id: int):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     voucher = _own_voucher(member, voucher_id)
@@ -149,7 +143,7 @@ def voucher_detail(request, voucher_id: int):
 @transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 def voucher_cancel_view(request, voucher_id: int):
-    member, empty = _member_or_empty(request)
+    member, empty = member_or_empty_page(request)
     if empty:
         return empty
     voucher = _own_voucher(member, voucher_id)
