@@ -331,7 +331,7 @@ def _use(*, code: str, order_id: str, now: datetime) -> tuple[Voucher, bool]:
     return voucher, True
 
 
-def voucher_check(*, code: str, now: datetime | None = None) -> Voucher:
+def voucher_check(*, code: str) -> Voucher:
     """The voucher for a code, for a checkout that wants to show it before using it (no lock, no write)."""
     normalised = voucher_code_normalise(code)
     voucher = Voucher.objects.select_related("reward").filter(code=normalised).first()
