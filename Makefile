@@ -4,23 +4,51 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Locked dependencies with hashes (docs/decisions.md): base.txt for production, dev.txt for make run/test and CI.
+LOCKS := requirements/base.txt requirements/dev.txt
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+# make lock LOCK_ARGS=--upgrade (everything to the newest release in its range) or LOCK_ARGS="--upgrade-package Django"
+LOCK_ARGS ?=
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --no-config --no-header --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --generate-hashes $(LOCK_ARGS)
 
-.PHONY: run test chromium lint format install manage clean
+.PHONY: run test chromium lint format install manage clean lock audit
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions, hash-checked (pip, setuptools and wheel too), then Fidelio itself without
+# resolving anything: the build uses the locked setuptools, so nothing unpinned is fetched.
+$(STAMP): pyproject.toml $(LOCKS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP_INSTALL) --require-hashes -r requirements/dev.txt
+	$(PIP_INSTALL) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Regenerate both lock files from pyproject.toml and requirements/build.in; dev.txt is constrained by base.txt.
+## Keeps the current pins where they still fit; LOCK_ARGS=--upgrade moves every pin to the newest release in range.
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -o requirements/base.txt
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -c requirements/base.txt -o requirements/dev.txt
+	@for f in $(LOCKS); do { printf '%s\n' \
+		"# Fidelio's locked dependencies, with hashes, for Python 3.11 on Linux x86_64: base.txt for production," \
+		"# dev.txt (base.txt's pins plus the dev extra) for make run, make test and CI." \
+		"# Generated, do not edit: change pyproject.toml or requirements/build.in, then run \`make lock\`" \
+		"# (uv pip compile, see the Makefile; \`make lock LOCK_ARGS=--upgrade\` updates every pin)."; \
+		cat $$f; } > $$f.tmp && mv $$f.tmp $$f; done
+
+## pip-audit over the dev lock (a superset of base.txt); known vulnerabilities fail unless accepted in
+## requirements/pip-audit-allow.txt. Also fails when PyPI's vulnerability data cannot be reached.
+audit: $(STAMP)
+	$(PY) requirements/audit.py requirements/dev.txt
 
 ## The whole platform on embedded PostgreSQL and Redis (data in var/): web :8000, Celery worker and beat.
 run: $(STAMP)
 	$(PY) config/embedded.py run
 
 ## The whole suite on throwaway embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL when set).
+## (The audit step only warns when this machine cannot reach PyPI's per-release vulnerability data.)
 test: $(STAMP) chromium
+	$(PY) requirements/audit.py --allow-unreachable requirements/dev.txt
 	$(PY) -m ruff check .
 	$(PY) config/embedded.py exec --throwaway -- $(PY) -m pytest $(PYTEST_ARGS)
 
