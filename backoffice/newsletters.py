@@ -45,7 +45,7 @@ from django.utils import timezone
 from markdown.treeprocessors import Treeprocessor
 
 from backoffice.models import Newsletter, NewsletterDelivery
-from config.exceptions import Conflict, DomainError, NotFound
+from config.exceptions import Conflict, DomainError, Gone, NotFound
 from loyalty.models import PointsLot
 from loyalty.selectors import points_expiring_get
 from members.models import Member
@@ -53,6 +53,7 @@ from members.services import member_profile_update
 from rewards.selectors import reward_list_available
 
 UNSUBSCRIBE_SALT = "fidelio.newsletter.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = timedelta(days=365)  # an unsubscribe link works for a year from sending
 PLACEHOLDERS = ("first_name", "balance", "tier", "points_expiring", "recommended_reward")
 _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 _SAFE_URL_RE = re.compile(r"^(https?://|mailto:|#|/(?!/))", re.IGNORECASE)
@@ -65,6 +66,11 @@ class UnsubscribeLinkInvalid(DomainError):
     status_code = 400
     default_detail = "This unsubscribe link is not valid. Copy the whole link from the e-mail, or change your " \
                      "preferences in your account."
+
+
+class UnsubscribeLinkExpired(Gone):
+    code = "link_expired"
+    default_detail = "This unsubscribe link has expired: the links in our newsletters work for a year."
 
 
 class NewsletterSendInterrupted(Exception):
@@ -466,9 +472,13 @@ def newsletter_send_run(*, newsletter_id: int, batch_size: int | None = None, ra
 
 # ------------------------------------------------------------------------------------------ unsubscribing
 def unsubscribe_token_read(*, token: str) -> tuple[int, int]:
+    """(member id, newsletter id) of a link signed within UNSUBSCRIBE_MAX_AGE. The signature is checked
+    before the age, so only a genuine old link is "expired"; anything altered is invalid."""
     try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
         return int(data["m"]), int(data["n"])
+    except signing.SignatureExpired as exc:
+        raise UnsubscribeLinkExpired() from exc
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise UnsubscribeLinkInvalid() from exc
 

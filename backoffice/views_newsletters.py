@@ -17,11 +17,15 @@ def newsletter_unsubscribe(request, token: str):
     client's `List-Unsubscribe=One-Click` — withdraws marketing consent."""
     try:
         if request.method == "POST":
-            member = newsletters.newsletter_unsubscribe(token=token)
+            newsletters.newsletter_unsubscribe(token=token)
             done = True
         else:
-            member, _ = newsletters.unsubscribe_target_get(token=token)
+            newsletters.unsubscribe_target_get(token=token)
             done = False
+    except newsletters.UnsubscribeLinkExpired as exc:  # 410, with how to stop newsletters without the link
+        return render(request, "portal/newsletter_unsubscribe.html", {"error": exc, "expired": True},
+                      status=exc.status_code)
     except DomainError as exc:
         return render(request, "portal/newsletter_unsubscribe.html", {"error": exc}, status=exc.status_code)
-    return render(request, "portal/newsletter_unsubscribe.html", {"done": done, "member_email": member.email})
+    # Whoever holds the link (a forwarded mail, a link scanner) learns nothing about the member: no address.
+    return render(request, "portal/newsletter_unsubscribe.html", {"done": done})

@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from feedback import reviews
 from feedback.models import Review
-from loyalty.leaderboards import public_name
 from members.permissions import IsMember
 
 
@@ -29,9 +28,7 @@ class PublicReviewSerializer(serializers.ModelSerializer):
                   "edited_at"]
 
     def get_reviewer(self, review) -> str:
-        m = review.member
-        return public_name(display_name=m.display_name, member_number=m.member_number,
-                           visibility=m.leaderboard_visibility)
+        return reviews.review_reviewer_name(review=review)
 
 
 class MyReviewSerializer(serializers.ModelSerializer):

@@ -19,10 +19,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.exceptions import Conflict, DomainError, Gone, NotFound
 from feedback.models import TEXT_MAX, Review
 from loyalty.challenges import Event, challenge_event_record
+from loyalty.leaderboards import public_name
 from loyalty.ledger import points_credit
 from loyalty.models import LedgerEntry, Purchase, PurchaseItem
 from members.models import Member
@@ -213,6 +215,16 @@ def review_reject(*, review_id: int, by, reason: str, now: datetime | None = Non
 def review_list_approved(*, sku: str) -> QuerySet[Review]:
     return (Review.objects.filter(sku=sku, status=Review.Status.APPROVED)
             .select_related("member").order_by("-created_at", "-pk"))
+
+
+def review_reviewer_name(*, review: Review) -> str:
+    """The reviewer as the public sees them. A member hidden from the leaderboards is a neutral label — no
+    name and no part of the member number; the others as on the boards (display name or "Member 1234")."""
+    m = review.member
+    if m.leaderboard_visibility == Member.LeaderboardVisibility.HIDDEN:
+        return gettext("Verified customer") if review.verified else gettext("Customer")
+    return public_name(display_name=m.display_name, member_number=m.member_number,
+                       visibility=m.leaderboard_visibility)
 
 
 def review_product_summary(*, sku: str) -> dict:

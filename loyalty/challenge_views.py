@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config.exceptions import DomainError
+from config.exceptions import DomainError, NotFound
 from loyalty.challenges import badges_for_member, challenge_board, challenge_join, challenges_for_member
 from members.selectors import member_for_user
 
@@ -32,6 +33,8 @@ def join(request, challenge_id: int):
         return redirect("portal:home")
     try:
         challenge_join(challenge_id=challenge_id, member=member)
+    except NotFound as exc:  # no such (active) challenge: the 404 page, not a message on the board
+        raise Http404(exc.detail) from exc
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
@@ -44,6 +47,8 @@ def board(request, challenge_id: int):
     member = member_for_user(user=request.user)
     if member is None:
         return redirect("portal:home")
-    return render(request, "portal/challenge_board.html", {
-        "member": member, "board": challenge_board(challenge_id=challenge_id, member=member),
-    })
+    try:
+        board = challenge_board(challenge_id=challenge_id, member=member)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    return render(request, "portal/challenge_board.html", {"member": member, "board": board})

@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from loyalty import selectors
 from loyalty.models import Purchase
+from loyalty.services import ledger_entry_member_description
 from members.selectors import member_for_user
 
 
@@ -37,6 +38,9 @@ def points_history(request):
     page = Paginator(selectors.ledger_list(member=member).select_related("purchase"), 25).get_page(
         request.GET.get("page")
     )
+    page.object_list = list(page.object_list)
+    for entry in page.object_list:  # what members read: staff adjustments name no staff member
+        entry.member_description = ledger_entry_member_description(entry=entry)
     pending = Purchase.objects.filter(member=member, confirmed_at__isnull=True, points_pending__gt=0).order_by(
         "confirm_after"
     )[:50]
