@@ -11,26 +11,36 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backoffice.dashboard import PERMISSION as DASHBOARD_PERMISSION
 from backoffice.models import MetricSnapshot
 from config.exceptions import DomainError, NotFound
 from members.auth import IntegrationPrincipal
+from members.models import Scope
 from members.periods import program_tz
+from members.permissions import IsIntegration, IsStaffWithPermission
 
 PERIOD_FIELDS = ["customers", "orders", "revenue", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",
                  "nps", "csat"]
 MAX_PERIOD_ROWS = 400
 
 
-class IsStaffOrIntegration(BasePermission):
-    """A staff user (session) or an integration client (token)."""
+class MetricsReader(BasePermission):
+    """A staff user allowed to see the metrics dashboard (the same permission), or an integration token with the
+    metrics:read scope."""
 
-    message = "This endpoint is for staff and integration clients."
+    message = "This endpoint is for staff who may see the metrics dashboard and tokens with metrics:read."
 
     def has_permission(self, request, view) -> bool:
-        user = request.user
-        if isinstance(user, IntegrationPrincipal):
-            return True
-        return bool(user and user.is_authenticated and user.is_staff)
+        if isinstance(request.user, IntegrationPrincipal):
+            checker = IsIntegration()
+            allowed = checker.has_permission(request, view)
+        else:
+            checker = IsStaffWithPermission()
+            allowed = checker.has_permission(request, view)
+        if not allowed:
+            self.message = checker.message
+            self.code = getattr(checker, "code", None)
+        return allowed
 
 
 def _date_param(request, name: str, default: date | None) -> date | None:
@@ -50,7 +60,9 @@ def _today() -> date:
 class MetricsSummaryApi(APIView):
     """The all-time figures of the latest rollup on or before `as_of` (default today)."""
 
-    permission_classes = [IsStaffOrIntegration]
+    permission_classes = [MetricsReader]
+    token_scopes = {"GET": Scope.METRICS_READ}
+    staff_permission = DASHBOARD_PERMISSION
 
     @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD")],
                    responses={200: OpenApiTypes.OBJECT}, tags=["metrics"])
@@ -66,7 +78,9 @@ class MetricsSummaryApi(APIView):
 class MetricsPeriodsApi(APIView):
     """Per-period rows (month or quarter) between `from` and `to`, each from the latest rollup that holds it."""
 
-    permission_classes = [IsStaffOrIntegration]
+    permission_classes = [MetricsReader]
+    token_scopes = {"GET": Scope.METRICS_READ}
+    staff_permission = DASHBOARD_PERMISSION
 
     @extend_schema(parameters=[OpenApiParameter("period", str, enum=["month", "quarter"]),
                                OpenApiParameter("from", str, description="YYYY-MM-DD"),

@@ -147,7 +147,7 @@ def demo_seed() -> list[DemoLogin]:
     )
 
     customer = _login(f"customer@{DEMO_DOMAIN}", first_name="Alex")
-    member = member_create_for_user(user=customer)
+    member, _ = member_create_for_user(user=customer)
     if not member.display_name:
         Member.objects.filter(pk=member.pk).update(display_name="Alex")
     _login(f"manager@{DEMO_DOMAIN}", staff=True, superuser=True, first_name="Morgan")

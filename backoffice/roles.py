@@ -4,8 +4,10 @@ Groups are created by a data migration; `staff_groups_sync()` (run after every m
 these permissions, so later issues extend the lists here.
 """
 
+from feedback.support import SUPPORT_GROUP
+
 PROGRAM_MANAGER = "Program manager"
-SUPPORT_AGENT = "Support agent"
+SUPPORT_AGENT = SUPPORT_GROUP  # feedback owns the name: it assigns records to this group and reminds it
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     PROGRAM_MANAGER: [
@@ -34,11 +36,14 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "feedback.view_surveyanswer",
     ],
     SUPPORT_AGENT: [
-        # Feedback records, member summaries and their purchases; nothing on rewards, tiers, rules, the ledger
-        # or users.
+        # Feedback records (the only thing they change, with capped goodwill), and read-only what they need to
+        # answer "where are my points?": the member, their purchases, points history, vouchers, redemptions and
+        # survey answers. Nothing on the catalog, tiers, rules, users or tokens (docs/roles.md).
         "feedback.add_feedbackrecord", "feedback.view_feedbackrecord", "feedback.change_feedbackrecord",
         "feedback.view_responsetime",
+        "feedback.view_surveyresponse", "feedback.view_surveyanswer",
         "members.view_member",
-        "loyalty.view_purchase",
+        "loyalty.view_purchase", "loyalty.view_ledgerentry",
+        "rewards.view_voucher", "rewards.view_redemption",
     ],
 }

@@ -55,6 +55,7 @@ _UPDATE = "UPDATE bench_minimal_counter SET events = events + 1, total = total +
 
 class MinimalApi(APIView):
     authentication_classes: list = []
+    throttle_classes: list = []  # a minimal DRF view: DRF's default has no throttles
     permission_classes = [AllowAny]
 
     def post(self, request):
@@ -78,6 +79,7 @@ class ConventionalApi(APIView):
     body and the ORM writes (Model.objects.create, then QuerySet.update with F()). No authentication."""
 
     authentication_classes: list = []
+    throttle_classes: list = []  # a minimal DRF view: DRF's default has no throttles
     permission_classes = [AllowAny]
 
     def post(self, request):

@@ -92,6 +92,11 @@ BENCH_ENV = {
     "DJANGO_SECURE_SSL_REDIRECT": "False",
     "DJANGO_LOG_LEVEL": "WARNING",
     "PYTHONUNBUFFERED": "1",
+    "FIDELIO_PUBLIC_URL": "https://bench.fidelio.test",
+    # The API's rate limits stay on (their cost is part of every figure) but far above the load generator's rate.
+    "FIDELIO_THROTTLE_ANON": "100000000/min",
+    "FIDELIO_THROTTLE_CUSTOMER": "100000000/min",
+    "FIDELIO_THROTTLE_TOKEN": "100000000/min",
 }
 
 
@@ -385,7 +390,7 @@ def inprocess_setup(token_name: str) -> str:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     os.environ.update(BENCH_ENV)
     manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", env=env, capture=True)
+    manage("seed_demo", "--force", env=env, capture=True)
     token = manage("create_integration_token", token_name, env=env, capture=True).strip()
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     import django
@@ -813,7 +818,7 @@ def inside(args) -> int:
     try:
         log("migrate + seed_demo")
         manage("migrate", "--noinput", "-v", "0", env=env)
-        manage("seed_demo", env=env, capture=True)
+        manage("seed_demo", "--force", env=env, capture=True)
         template = "bench_base"
         if "import" in only:  # the migrated, seeded database before any benchmark data, for the imports
             with _admin(env["DATABASE_URL"]) as conn:

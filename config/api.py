@@ -85,6 +85,10 @@ def _drf_response(exc, context) -> Response | None:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         _rollback(context)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # a rate limit (config.throttling.RateLimited)
+            return Response(error_body(exc.code, exc.detail, exc.field, retry_after=retry_after),
+                            status=exc.status_code, headers={"Retry-After": str(retry_after)})
         return Response(error_body(exc.code, exc.detail, exc.field), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         _rollback(context)
@@ -105,6 +109,10 @@ def exception_handler(exc, context):
     code = next((c for cls, c in _CODES.items() if type(exc) is cls), None) or getattr(
         exc, "default_code", "error"
     )
+    # A code given where the exception was raised (a permission's `code`, e.g. insufficient_scope) wins.
+    own = getattr(exc.detail, "code", None) if isinstance(exc.detail, exceptions.ErrorDetail) else None
+    if own and own != getattr(exc, "default_code", None):
+        code = own
     if isinstance(exc, exceptions.ValidationError):
         field, message = _first_message(exc.detail)
         body = error_body("invalid", message, field, errors=exc.detail)
@@ -127,7 +135,7 @@ class Pagination(PageNumberPagination):
 
 # --- Django-level fallbacks (URLs no view matched, crashes) --------------------------------------------
 def _wants_json(request) -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith(("/api/", "/healthz/")) or request.path == "/healthz"
 
 
 def json_or_html_404(request, exception=None):

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,12 +21,24 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
     environ.Env.read_env(str(BASE_DIR / ".env"))
 
 # --- engines ---------------------------------------------------------------------------------------
-if not (env.str("DATABASE_URL", default="") and env.str("REDIS_URL", default="")):
+# The embedded development servers (and with them DEBUG and the development secret key) start only when
+# neither URL is set, or when FIDELIO_EMBEDDED=1 asks for them on purpose. One URL without the other is a
+# half-configured production environment: refuse to start rather than run a private database or broker.
+_database_url = env.str("DATABASE_URL", default="")
+_redis_url = env.str("REDIS_URL", default="")
+EMBEDDED = env.bool("FIDELIO_EMBEDDED", default=False) or not (_database_url or _redis_url)
+if not EMBEDDED:
+    for _name, _value in (("DATABASE_URL", _database_url), ("REDIS_URL", _redis_url)):
+        if not _value:
+            raise ImproperlyConfigured(
+                f"{_name} is not set but {'REDIS_URL' if _name == 'DATABASE_URL' else 'DATABASE_URL'} is. "
+                f"Set both for production, neither for the embedded development servers, or FIDELIO_EMBEDDED=1 "
+                f"to start an embedded server for the missing one on purpose."
+            )
+elif not (_database_url and _redis_url):
     from config.embedded import default_urls
 
     default_urls()  # starts or joins the embedded servers; exports DATABASE_URL / REDIS_URL and FIDELIO_EMBEDDED
-# True when the servers are the embedded development ones (set by config.embedded for its children).
-EMBEDDED = env.bool("FIDELIO_EMBEDDED", default=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=EMBEDDED)
 
@@ -65,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +161,9 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes a periodic task's last_run_at after every send (default: every 3 minutes), so /healthz can
+# tell a live beat by the heartbeat task's last_run_at within HEALTH_HEARTBEAT_MAX_AGE.
+CELERY_BEAT_SYNC_EVERY = 1
 
 # Periodic tasks, loaded into django-celery-beat by `manage.py setup_periodic_tasks` (edit them in the
 # admin afterwards; the command only adds what is missing unless told --reset).
@@ -212,7 +229,7 @@ FIDELIO_PERIODIC_TASKS = {
         "description": "Invite members to surveys after confirmed purchases and on scheduled dates.",
     },
 }
-# /healthz reports the heartbeat stale after this many seconds.
+# /healthz reports the worker or beat heartbeat stale after this many seconds.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=180)
 
 # --- auth: custom user (e-mail, no username) + allauth ----------------------------------------------------
@@ -266,6 +283,14 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    # Rates per kind of caller on the shared Redis cache (config/throttling.py): 429 with Retry-After past them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonThrottle",
+        "config.throttling.CustomerThrottle",
+        "config.throttling.TokenThrottle",
+    ],
+    # Client IPs (anonymous throttle) are read behind this many proxies' X-Forwarded-For, never further.
+    "NUM_PROXIES": None,  # set below from FIDELIO_TRUSTED_PROXY_COUNT
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -299,10 +324,43 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- rate limits ------------------------------------------------------------------------------------------
+_RATE_RE = r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$"
+
+
+def _rate(name: str, default: str) -> str:
+    import re
+
+    value = env.str(name, default=default).strip()
+    if not re.match(_RATE_RE, value):
+        raise ImproperlyConfigured(f"{name} must look like 60/min, 20/hour or 1000/day (got {value!r}).")
+    return value
+
+
+FIDELIO_THROTTLE_RATES = {
+    "anon": _rate("FIDELIO_THROTTLE_ANON", "60/min"),  # per client IP
+    "customer": _rate("FIDELIO_THROTTLE_CUSTOMER", "120/min"),  # per logged-in member or staff user
+    "token": _rate("FIDELIO_THROTTLE_TOKEN", "6000/min"),  # per integration token
+}
+# The portal's writing forms (feedback, reviews, survey answers, referral entry), per member and form.
+FIDELIO_MEMBER_WRITE_RATE = _rate("FIDELIO_MEMBER_WRITE_RATE", "10/hour")
+# Reverse proxies in front of the web processes (load balancer, nginx): the client's address is the one this many
+# hops back in X-Forwarded-For. 0 = no proxy (REMOTE_ADDR). Used by allauth's per-IP login limits and the API.
+FIDELIO_TRUSTED_PROXY_COUNT = env.int("FIDELIO_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = FIDELIO_TRUSTED_PROXY_COUNT
+REST_FRAMEWORK["NUM_PROXIES"] = FIDELIO_TRUSTED_PROXY_COUNT
+
 # --- program --------------------------------------------------------------------------------------------
 FIDELIO_PROGRAM_NAME = env.str("FIDELIO_PROGRAM_NAME", default="Fidelio Rewards")
-# Absolute links in e-mails (survey invitations) start with this.
-FIDELIO_PUBLIC_URL = env.str("FIDELIO_PUBLIC_URL", default="http://localhost:8000")
+# Absolute links in e-mails (survey invitations, unsubscribe links) start with this; in production it is
+# required and must be https (links in mail must not be downgraded or point at a development host).
+FIDELIO_PUBLIC_URL = env.str("FIDELIO_PUBLIC_URL", default="http://localhost:8000" if DEBUG else "")
+if not DEBUG:
+    if not FIDELIO_PUBLIC_URL:
+        raise ImproperlyConfigured("FIDELIO_PUBLIC_URL must be set in production (e.g. https://loyalty.example.com).")
+    if urlsplit(FIDELIO_PUBLIC_URL).scheme != "https" or not urlsplit(FIDELIO_PUBLIC_URL).netloc:
+        raise ImproperlyConfigured("FIDELIO_PUBLIC_URL must be an https:// address in production.")
+FIDELIO_PUBLIC_URL = FIDELIO_PUBLIC_URL.rstrip("/")
 FIDELIO_CURRENCY = env.str("FIDELIO_CURRENCY", default="EUR")
 FIDELIO_TIME_ZONE = env.str("FIDELIO_TIME_ZONE", default="Europe/Berlin")
 # Points engine (see docs/points.md for how these combine).
@@ -332,6 +390,12 @@ FIDELIO_CLV_MONTHLY_DISCOUNT = Decimal(env.str("FIDELIO_CLV_MONTHLY_DISCOUNT", d
 if not Decimal(0) <= FIDELIO_CLV_MONTHLY_DISCOUNT < Decimal(1):
     raise ImproperlyConfigured("FIDELIO_CLV_MONTHLY_DISCOUNT must be at least 0 and below 1 (0.01 = 1 % a month).")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # request bodies over 1 MB are refused
+# django-import-export's admin pages check the model's permissions, not only is_staff: importing needs "change",
+# exporting "view". Exported cells that a spreadsheet would run as formulas are escaped.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+FIDELIO_IMPORT_MAX_BYTES = env.int("FIDELIO_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)  # admin CSV imports
 
 # --- i18n / time -------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -384,12 +448,36 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+
+# --- Content Security Policy (django-csp 4; docs/decisions.md) -----------------------------------------------
+# Same origin only. No inline scripts or event handlers: page scripts are files under static/ (their data comes
+# through json_script or data- attributes); Swagger UI loads its init script as a separate request
+# (SpectacularSwaggerSplitView). Style sheets are same-origin files too (no <style> blocks).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # style="" attributes only (not <style> elements, which stay 'self'): pages colour cells and badges
+        # from data — the dashboard's cohort heat map, the portal's tier badge, the feedback admin's overdue
+        # marker — and django-import-export's export form has them. An attribute styles only its own element
+        # and loads nothing img-src/font-src refuse, so it cannot read the page the way a <style> block can.
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- logging ----------------------------------------------------------------------------------------------
 LOGGING = {

@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.db.transaction import non_atomic_requests
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from backoffice import api_metrics as backoffice_api_metrics
 from backoffice import dashboard as backoffice_dashboard
-from backoffice.views import healthz
+from backoffice.views import healthz, healthz_live, healthz_ready
 from backoffice.views_newsletters import newsletter_unsubscribe
 from feedback import api_reviews as feedback_api_reviews
 from feedback import api_support as feedback_api_support
@@ -82,8 +82,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # health: live (process answers), ready (database + cache: for load balancers), full (monitoring)
     path("healthz", healthz, name="healthz"),
+    path("healthz/live", healthz_live, name="healthz-live"),
+    path("healthz/ready", healthz_ready, name="healthz-ready"),
     # the signed link is the credential (no login); POST is also RFC 8058 one-click
     path("newsletters/unsubscribe/<str:token>/", newsletter_unsubscribe, name="newsletter-unsubscribe"),
     re_path(r"^media/rewards/(?P<name>[0-9a-f]{32}\.(?:jpg|jpeg|png|webp))$", reward_image, name="reward-image"),

@@ -8,12 +8,21 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
 from config.exceptions import DomainError
 from feedback.models import FeedbackRecord, ResponseTime
-from feedback.support import feedback_goodwill, feedback_record, feedback_status_change, text_validate
+from feedback.support import (
+    feedback_goodwill,
+    feedback_record,
+    feedback_status_change,
+    support_agents,
+    text_validate,
+)
+from members.admin import member_section, member_section_register
+from members.models import User
 
 Status = FeedbackRecord.Status
 
@@ -45,6 +54,14 @@ class FeedbackRecordForm(forms.ModelForm):
         fields = ["member", "channel", "kind", "category", "sentiment", "text", "order_id", "assignee", "status",
                   "resolution_note", "notify_member"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Support agents only (and whoever holds the record now, if they have left the group).
+        agents = Q(pk__in=support_agents().values("pk"))
+        if self.instance.assignee_id:
+            agents |= Q(pk=self.instance.assignee_id)
+        self.fields["assignee"].queryset = User.objects.filter(agents).order_by("email")
+
     def clean_text(self):
         try:
             return text_validate(self.cleaned_data.get("text", ""))
@@ -68,7 +85,8 @@ class FeedbackRecordAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "member", "channel", "kind", "category", "sentiment", "summary",
                     "status_badge", "assignee", "deadline"]
     list_display_links = ["id", "created_at"]
-    list_filter = [OverdueFilter, "status", "category", "channel", "sentiment", "kind", "assignee"]
+    list_filter = [OverdueFilter, "status", "category", "channel", "sentiment", "kind",
+                   ("assignee", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["text", "order_id", "member__member_number", "member__email", "resolution_note"]
     list_select_related = ["member", "assignee"]
     autocomplete_fields = ["member"]
@@ -140,3 +158,16 @@ class FeedbackRecordAdmin(admin.ModelAdmin):
 @admin.register(ResponseTime)
 class ResponseTimeAdmin(admin.ModelAdmin):
     list_display = ["category", "hours"]
+
+
+# --- beside the member, for support (members.admin.MEMBER_SECTIONS) ---------------------------------------------
+@member_section_register
+def _member_feedback(request, member):
+    return member_section(
+        request=request, member=member, perm="feedback.view_feedbackrecord", title="Feedback",
+        queryset=FeedbackRecord.objects.filter(member=member).select_related("assignee").order_by("-created_at"),
+        columns=["received", "kind", "about", "status", "respond by", "assignee", "text"],
+        row=lambda f: [f.created_at, f.get_kind_display(), f.get_category_display(), f.get_status_display(),
+                       f.due_at, f.assignee, f.text[:120]],
+        changelist="admin:feedback_feedbackrecord_changelist",
+    )

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
+from members.admin import member_section, member_section_register
 
 _CHOICE_KINDS = (SurveyQuestion.Kind.SINGLE, SurveyQuestion.Kind.MULTIPLE)
 
@@ -140,3 +141,24 @@ class SurveyResponseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- beside the member, for support (members.admin.MEMBER_SECTIONS) ---------------------------------------------
+def _answers_text(response) -> str:
+    parts = []
+    for answer in response.answers.all():
+        value = answer.score if answer.score is not None else (", ".join(answer.choices or []) or answer.text)
+        parts.append(f"{answer.question.text[:40]}: {value}")
+    return "; ".join(parts)[:300]
+
+
+@member_section_register
+def _member_survey_answers(request, member):
+    return member_section(
+        request=request, member=member, perm="feedback.view_surveyresponse", title="Survey answers",
+        queryset=SurveyResponse.objects.filter(member=member).select_related("survey")
+        .prefetch_related("answers__question").order_by("-created_at"),
+        columns=["answered", "survey", "answers"],
+        row=lambda r: [r.created_at, r.survey.title, _answers_text(r)],
+        changelist="admin:feedback_surveyresponse_changelist",
+    )

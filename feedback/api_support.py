@@ -8,11 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import DomainError
+from config.idempotency import idempotency_key_validate
 from feedback.models import TEXT_MAX, FeedbackRecord
 from feedback.support import feedback_record
-from members.models import Member
+from members.models import Member, Scope
 from members.permissions import IsIntegration
-from rewards.services import idempotency_key_validate
 
 
 class FeedbackInSerializer(serializers.Serializer):
@@ -35,13 +35,18 @@ class FeedbackOutSerializer(serializers.ModelSerializer):
 
 
 class FeedbackCreateApi(APIView):
-    """Record feedback. The response deadline follows the category; an optional `Idempotency-Key` makes a
-    retry return the first record (200)."""
+    """Record feedback. The response deadline follows the category. An optional `Idempotency-Key` (kept per
+    token) makes a retry with the same body return the first record (200); another body under the same key is
+    409 `idempotency_conflict`."""
 
     permission_classes = [IsIntegration]
+    token_scopes = {"POST": Scope.FEEDBACK_WRITE}
 
     @extend_schema(request=FeedbackInSerializer, responses={201: FeedbackOutSerializer, 200: FeedbackOutSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)], tags=["integration"])
+                   parameters=[OpenApiParameter(
+                       "Idempotency-Key", str, OpenApiParameter.HEADER,
+                       description="Optional; per token. Same key and body again: the first record (200); "
+                                   "another body: 409 idempotency_conflict.")], tags=["integration"])
     def post(self, request):
         key = idempotency_key_validate(request.headers.get("Idempotency-Key"), required=False) or None
         data = FeedbackInSerializer(data=request.data)
@@ -56,7 +61,8 @@ class FeedbackCreateApi(APIView):
                                   code="unknown_member")
         record, created = feedback_record(
             member=member, channel=v["channel"], kind=v["kind"], category=v["category"], sentiment=v["sentiment"],
-            text=v["text"], order_id=v["order_id"], idempotency_key=key,
+            text=v["text"], order_id=v["order_id"], idempotency_scope=f"token:{request.user.token.pk}",
+            idempotency_key=key,
         )
         return Response(FeedbackOutSerializer(record).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

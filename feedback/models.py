@@ -223,8 +223,12 @@ class FeedbackRecord(models.Model):
                                           related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True,
+    # API clients: a retry with the same key (per client: `idempotency_scope`) records nothing new; the request's
+    # digest tells a retry from another body under the same key (409).
+    idempotency_scope = models.CharField(max_length=40, blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True,  # noqa: DJ001 - NULL: no key
                                        help_text="API clients: a retry with the same key records nothing new.")
+    request_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -234,6 +238,8 @@ class FeedbackRecord(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(status="resolved") | Q(resolved_at__isnull=False),
                                    name="feedback_resolved_has_time"),
+            models.UniqueConstraint(fields=["idempotency_scope", "idempotency_key"],
+                                    condition=Q(idempotency_key__isnull=False), name="feedback_idempotency_unique"),
         ]
         indexes = [models.Index(fields=["status", "due_at"], name="feedback_status_due")]
 

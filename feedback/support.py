@@ -8,19 +8,29 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
+from config.idempotency import request_digest
 from feedback.models import TEXT_MAX, FeedbackRecord, ResponseTime
 from loyalty import ledger
+from loyalty.exceptions import IdempotencyConflict
 from loyalty.models import LedgerEntry
-from members.models import Member
+from members.models import Member, User
 from members.periods import program_tz
 
 log = logging.getLogger(__name__)
 Status = FeedbackRecord.Status
+# The staff group that answers feedback (created with its permissions by backoffice.roles): the assignee list
+# offers its members, and overdue records nobody is assigned to are reminded to all of them.
+SUPPORT_GROUP = "Support agent"
+
+
+def support_agents():
+    """Active staff users in the support group."""
+    return User.objects.filter(is_active=True, is_staff=True, groups__name=SUPPORT_GROUP).order_by("email")
 DEFAULT_RESPONSE_HOURS = 24
 # Status changes a record may make (resolved and closed are final).
 TRANSITIONS = {
@@ -53,10 +63,14 @@ def text_validate(text: str, *, field: str = "text") -> str:
 
 def feedback_record(*, channel: str, category: str, text: str, member: Member | None = None,
                     kind: str = FeedbackRecord.Kind.COMPLAINT, sentiment: str = FeedbackRecord.Sentiment.NEUTRAL,
-                    order_id: str = "", created_by=None, assignee=None, idempotency_key: str | None = None,
-                    now: datetime | None = None) -> tuple[FeedbackRecord, bool]:
-    """Record feedback; its response deadline comes from the category. With an idempotency key, a retry
-    returns the first record (created False)."""
+                    order_id: str = "", created_by=None, assignee=None, idempotency_scope: str = "",
+                    idempotency_key: str | None = None, now: datetime | None = None) -> tuple[FeedbackRecord, bool]:
+    """Record feedback; its response deadline comes from the category.
+
+    With an idempotency key (kept per `idempotency_scope`, the calling client), a retry with the same request
+    returns the first record (created False) and another request under the same key raises
+    IdempotencyConflict; two concurrent posts with one key make one record (the unique index decides, the
+    loser answers with the winner's record)."""
     now = now or timezone.now()
     for field, value, choices in (("channel", channel, FeedbackRecord.Channel), ("category", category,
                                   FeedbackRecord.Category), ("kind", kind, FeedbackRecord.Kind),
@@ -64,16 +78,36 @@ def feedback_record(*, channel: str, category: str, text: str, member: Member | 
         if value not in choices.values:
             raise DomainError(f"{field} must be one of: {', '.join(choices.values)}.", field=field, code="invalid")
     text = text_validate(text)
+    order_id = order_id[:100]
+    digest = request_digest(getattr(member, "pk", None), channel, kind, category, sentiment, text, order_id)
     if idempotency_key:
-        existing = FeedbackRecord.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _idempotent_record(idempotency_scope, idempotency_key, digest)
         if existing is not None:
             return existing, False
-    record = FeedbackRecord.objects.create(
+    fields = dict(
         member=member, channel=channel, category=category, kind=kind, sentiment=sentiment, text=text,
-        order_id=order_id[:100], created_by=created_by, assignee=assignee, idempotency_key=idempotency_key or None,
+        order_id=order_id, created_by=created_by, assignee=assignee, idempotency_scope=idempotency_scope,
+        idempotency_key=idempotency_key or None, request_hash=digest if idempotency_key else "",
         due_at=now + timedelta(hours=response_hours(category)), created_at=now,
     )
-    return record, True
+    if not idempotency_key:
+        return FeedbackRecord.objects.create(**fields), True
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin's commit makes this insert fail, not the caller
+            return FeedbackRecord.objects.create(**fields), True
+    except IntegrityError:
+        existing = _idempotent_record(idempotency_scope, idempotency_key, digest)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _idempotent_record(scope: str, key: str, digest: str) -> FeedbackRecord | None:
+    existing = FeedbackRecord.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+    if existing is not None and existing.request_hash != digest:
+        raise IdempotencyConflict("This Idempotency-Key was already used for other feedback.",
+                                  field="Idempotency-Key")
+    return existing
 
 
 @transaction.atomic
@@ -121,6 +155,10 @@ def goodwill_given_today(*, agent, now: datetime) -> int:
                                       created_at__gte=_day_start(now)).aggregate(s=Sum("points"))["s"] or 0
 
 
+def _is_own_account(member: Member, agent) -> bool:
+    return member.user_id == agent.pk or (bool(member.email) and member.email.lower() == (agent.email or "").lower())
+
+
 def feedback_goodwill(*, record_id: int, points: int, agent, now: datetime | None = None) -> LedgerEntry:
     """Give the record's member goodwill points (once per record), recorded in the ledger with the agent as
     author, within the agent's daily cap (FIDELIO_GOODWILL_DAILY_CAP, program-time day). Concurrent grants by
@@ -136,6 +174,9 @@ def feedback_goodwill(*, record_id: int, points: int, agent, now: datetime | Non
                               code="no_member")
         if record.goodwill_entry_id is not None:
             raise Conflict("Goodwill was already given for this feedback.", code="goodwill_given")
+        if _is_own_account(record.member, agent):
+            raise DomainError("You cannot give goodwill points to your own member account.", field="goodwill_points",
+                              code="own_account")
         with connection.cursor() as cursor:  # one agent's grants one at a time
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"goodwill:{agent.pk}"])
         cap = settings.FIDELIO_GOODWILL_DAILY_CAP
@@ -153,24 +194,37 @@ def feedback_goodwill(*, record_id: int, points: int, agent, now: datetime | Non
 
 
 def feedback_overdue_remind(*, now: datetime | None = None) -> int:
-    """E-mail each assignee one digest of their overdue open records. A record is reminded at most once an
-    hour, so a second run in the same hour sends nothing. Returns the e-mails sent."""
+    """E-mail one digest of overdue open records to each assignee, and the overdue records nobody is assigned to
+    (a member's complaint from the portal arrives unassigned) to every support agent. A record is reminded at
+    most once an hour, so a second run in the same hour sends nothing. Returns the e-mails sent."""
     now = now or timezone.now()
-    due = (FeedbackRecord.objects.filter(status__in=[Status.OPEN, Status.IN_PROGRESS], due_at__lt=now,
-                                         assignee__isnull=False)
+    due = (FeedbackRecord.objects.filter(status__in=[Status.OPEN, Status.IN_PROGRESS], due_at__lt=now)
            .exclude(reminded_at__gt=now - timedelta(minutes=55)).select_related("assignee").order_by("due_at"))
-    by_agent: dict = {}
-    for record in due:
-        by_agent.setdefault(record.assignee, []).append(record)
+    records = list(due)
+    if not records:
+        return 0
+    claimed = set(FeedbackRecord.objects.filter(pk__in=[r.pk for r in records]).exclude(
+        reminded_at__gt=now - timedelta(minutes=55)).values_list("pk", flat=True))
+    FeedbackRecord.objects.filter(pk__in=claimed).update(reminded_at=now)
+    mine: dict = {}
+    unassigned = []
+    for record in records:
+        if record.pk not in claimed:
+            continue  # a parallel run took it
+        if record.assignee_id is not None:
+            mine.setdefault(record.assignee, []).append(record)
+        else:
+            unassigned.append(record)
+    digests = [(agent, rs, "assigned to you") for agent, rs in mine.items()]
+    if unassigned:
+        digests += [(agent, unassigned, "not assigned to anyone") for agent in support_agents()]
     sent = 0
-    for agent, records in by_agent.items():
-        claimed = FeedbackRecord.objects.filter(pk__in=[r.pk for r in records]).exclude(
-            reminded_at__gt=now - timedelta(minutes=55)).update(reminded_at=now)
-        if not claimed or not agent.email:
+    for agent, rs, whose in digests:
+        if not agent.email:
             continue
         lines = "\n".join(f"#{r.pk} {r.get_category_display()}, due {r.due_at:%Y-%m-%d %H:%M} UTC: {r.text[:80]}"
-                          for r in records)
-        send_mail(subject=f"{len(records)} overdue feedback record(s) assigned to you",
+                          for r in rs)
+        send_mail(subject=f"{len(rs)} overdue feedback record(s) {whose}",
                   message=f"These are past their response time:\n\n{lines}\n", from_email=None,
                   recipient_list=[agent.email])
         sent += 1

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
+from config.throttling import RateLimited, member_write_limit
 from feedback import reviews
 from feedback.models import TEXT_MAX
 from members.views import member_or_empty_page
@@ -53,16 +54,19 @@ def review_write(request):
         return redirect("portal:reviews")
     verified = reviews.review_is_verified(member_id=member.pk, sku=sku, now=timezone.now())
     form = ReviewForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
+            member_write_limit(member_id=member.pk, action="review")
             reviews.review_create(member=member, sku=sku, **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, exc.detail)
+            status = exc.status_code if isinstance(exc, RateLimited) else 200
         else:
             messages.success(request, "Thank you! Your review will appear once it has been checked.")
             return redirect("portal:reviews")
     return render(request, "portal/review_form.html", {"member": member, "form": form, "sku": sku,
-                                                       "verified": verified, "review": None})
+                                                       "verified": verified, "review": None}, status=status)
 
 
 @login_required
@@ -79,6 +83,7 @@ def review_edit_view(request, review_id: int):
     form = ReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
+            member_write_limit(member_id=member.pk, action="review")
             reviews.review_edit(member=member, review_id=review.pk, **form.cleaned_data)
         except DomainError as exc:
             messages.error(request, exc.detail)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from config.throttling import RateLimited, member_write_limit
 from feedback.models import TEXT_MAX, FeedbackRecord
 from feedback.support import feedback_for_member, feedback_record
 from members.selectors import member_for_user
@@ -29,6 +30,13 @@ def my_feedback(request):
     if member is None:
         return redirect("portal:home")
     form = MemberFeedbackForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_write_limit(member_id=member.pk, action="feedback")
+        except RateLimited as exc:
+            form.add_error(None, exc.detail)
+            status = exc.status_code
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         sentiment = {FeedbackRecord.Kind.PRAISE: FeedbackRecord.Sentiment.POSITIVE,
@@ -39,4 +47,4 @@ def my_feedback(request):
         messages.success(request, "Thank you — we have it and will get back to you.")
         return redirect("portal:feedback")
     page = Paginator(feedback_for_member(member=member), 20).get_page(request.GET.get("page"))
-    return render(request, "portal/feedback.html", {"member": member, "form": form, "page": page})
+    return render(request, "portal/feedback.html", {"member": member, "form": form, "page": page}, status=status)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
+from config.throttling import RateLimited, member_write_limit
 from feedback import surveys
 from feedback.models import Survey, SurveyQuestion
 from members.selectors import member_for_user
@@ -71,7 +72,10 @@ def survey_link_answer(request, token: str):
     if request.method == "POST":
         answers, typed = _answers_from_post(request.POST, surveys.survey_questions_get(survey=survey))
         try:
+            member_write_limit(member_id=invitation.member_id, action="survey")
             response = surveys.survey_response_submit(token=token, answers=answers)
+        except RateLimited as exc:
+            return _form(request, survey=survey, action=request.path, error=exc, typed=typed, status=exc.status_code)
         except DomainError as exc:
             if exc.status_code in (404, 409, 410):
                 return render(request, "portal/survey_unavailable.html", {"error": exc}, status=exc.status_code)
@@ -100,7 +104,10 @@ def survey_open_answer(request, survey_id: int):
     if request.method == "POST":
         answers, typed = _answers_from_post(request.POST, surveys.survey_questions_get(survey=survey))
         try:
+            member_write_limit(member_id=member.pk, action="survey")
             response = surveys.survey_response_submit(survey=survey, member=member, answers=answers)
+        except RateLimited as exc:
+            return _form(request, survey=survey, action=request.path, error=exc, typed=typed, status=exc.status_code)
         except surveys.AlreadyAnswered as exc:
             return render(request, "portal/survey_unavailable.html", {"error": exc}, status=exc.status_code)
         except DomainError as exc:

@@ -15,6 +15,7 @@ from config.exceptions import DomainError
 from loyalty.models import Badge, Challenge, EarningRule, LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
 from loyalty.rules import earning_rules_changed
 from loyalty.services import points_adjust
+from members.admin import member_section, member_section_register
 from members.models import Member
 
 
@@ -205,3 +206,27 @@ class ChallengeAdmin(admin.ModelAdmin):
     @admin.display(description="points granted", ordering="_points")
     def points_granted(self, c):
         return c._points or 0
+
+
+# --- beside the member, for support (members.admin.MEMBER_SECTIONS) ---------------------------------------------
+@member_section_register
+def _member_points_history(request, member):
+    return member_section(
+        request=request, member=member, perm="loyalty.view_ledgerentry", title="Points history",
+        queryset=LedgerEntry.objects.filter(member=member).select_related("author").order_by("-created_at", "-pk"),
+        columns=["when", "kind", "points", "balance after", "description", "by"],
+        row=lambda e: [e.created_at, e.get_kind_display(), e.points, e.balance_after, e.description, e.author],
+        changelist="admin:loyalty_ledgerentry_changelist",
+    )
+
+
+@member_section_register
+def _member_purchases(request, member):
+    return member_section(
+        request=request, member=member, perm="loyalty.view_purchase", title="Purchases",
+        queryset=Purchase.objects.filter(member=member).order_by("-occurred_at", "-pk"),
+        columns=["when", "order", "amount", "status", "points", "pending"],
+        row=lambda p: [p.occurred_at, p.order_id, f"{p.amount} {p.currency}", p.get_status_display(),
+                       p.points_earned, p.points_pending],
+        changelist="admin:loyalty_purchase_changelist",
+    )

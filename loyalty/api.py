@@ -17,14 +17,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import Conflict, DomainError, NotFound
+from config.exceptions import DomainError, NotFound
+from config.throttling import member_write_limit
 from loyalty import selectors
 from loyalty.batch import purchases_record_batch
 from loyalty.models import LedgerEntry, Purchase, Return
 from loyalty.serializers import PurchaseInSerializer, purchase_fields_fast, purchase_input
-from loyalty.services import ItemIn, PurchaseIn, purchase_record, purchase_return
+from loyalty.services import ItemIn, PurchaseIn, ledger_entry_member_description, purchase_record, purchase_return
 from members.api import MeUpdateSerializer, TierSerializer
-from members.models import Member
+from members.models import Member, Scope
 from members.permissions import IsIntegration, IsMember
 from members.services import member_create, member_profile_update, referral_apply
 
@@ -139,12 +140,18 @@ class MemberCreateSerializer(serializers.Serializer):
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
+    """Members' and integrations' view of an entry: the description never names the staff author."""
+
     order_id = serializers.CharField(source="purchase.order_id", default=None)
+    description = serializers.SerializerMethodField()
 
     class Meta:
         model = LedgerEntry
         fields = ["id", "created_at", "kind", "points", "balance_after", "description", "reference", "order_id",
                   "shortfall"]
+
+    def get_description(self, entry) -> str:
+        return ledger_entry_member_description(entry=entry)
 
 
 class PurchaseOutSerializer(serializers.Serializer):
@@ -247,6 +254,7 @@ class MemberListCreateApi(ListAPIView):
     """Find members (by `email` or `external_id`) or enrol one."""
 
     permission_classes = [IsIntegration]
+    token_scopes = {"GET": Scope.MEMBERS_READ, "POST": Scope.MEMBERS_WRITE}
     serializer_class = MemberSummarySerializer
 
     def get_queryset(self):
@@ -285,6 +293,7 @@ class MemberListCreateApi(ListAPIView):
 
 class MemberDetailApi(APIView):
     permission_classes = [IsIntegration]
+    token_scopes = {"GET": Scope.MEMBERS_READ}
 
     @extend_schema(responses=MemberDetailSerializer, tags=["integration"])
     def get(self, request, member_id: int):
@@ -295,6 +304,7 @@ class MemberLedgerApi(ListAPIView):
     """A member's ledger, newest first."""
 
     permission_classes = [IsIntegration]
+    token_scopes = {"GET": Scope.MEMBERS_READ}
     serializer_class = LedgerEntrySerializer
 
     def get_queryset(self):
@@ -308,6 +318,7 @@ class MemberLedgerApi(ListAPIView):
 # ------------------------------------------------------------------------------------------------ purchases
 class PurchaseCreateApi(APIView):
     permission_classes = [IsIntegration]
+    token_scopes = {"POST": Scope.PURCHASES_WRITE}
 
     @extend_schema(request=PurchaseInSerializer, responses={201: PurchaseOutSerializer, 200: PurchaseOutSerializer},
                    tags=["integration"])
@@ -325,6 +336,7 @@ class PurchaseBatchApi(APIView):
     """Up to 500 purchases at once (POS catching up). One result per item; a bad item rejects only itself."""
 
     permission_classes = [IsIntegration]
+    token_scopes = {"POST": Scope.PURCHASES_WRITE}
 
     @extend_schema(request=BatchInSerializer, responses=BatchOutSerializer, tags=["integration"])
     def post(self, request):
@@ -339,6 +351,7 @@ class PurchaseBatchApi(APIView):
 
 class ReturnCreateApi(APIView):
     permission_classes = [IsIntegration]
+    token_scopes = {"POST": Scope.PURCHASES_WRITE}
 
     @extend_schema(request=ReturnInSerializer, responses={201: ReturnOutSerializer, 200: ReturnOutSerializer},
                    tags=["integration"])
@@ -397,9 +410,7 @@ class MeReferralApi(APIView):
     def post(self, request):
         data = ReferralInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if Purchase.objects.filter(member=request.member, confirmed_at__isnull=False).exists():
-            raise Conflict("Referral codes can be entered only before your first confirmed purchase.",
-                           field="referral_code", code="referral_too_late")
+        member_write_limit(member_id=request.member.pk, action="referral")
         referral_apply(member=request.member, code=data.validated_data["referral_code"])
         return Response(MeSerializer(member_get(request.member.pk)).data)
 

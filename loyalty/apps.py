@@ -8,6 +8,17 @@ def _welcome_bonus(sender, member, via, **kwargs):
         welcome_bonus_credit(member=member)
 
 
+def _referral_only_before_first_confirmed_purchase(sender, member, referrer, **kwargs):
+    """members.referral_apply's hook: a referral counts only before the member's first confirmed purchase
+    (the referral bonus is paid on a first confirmed purchase; a later link would pay it on the next one)."""
+    from config.exceptions import Conflict
+    from loyalty.models import Purchase
+
+    if Purchase.objects.filter(member_id=member.pk, confirmed_at__isnull=False).exists():
+        raise Conflict("Referral codes can be entered only before the first confirmed purchase.",
+                       field="referral_code", code="referral_too_late")
+
+
 class LoyaltyConfig(AppConfig):
     name = "loyalty"
     verbose_name = "Points and gamification"
@@ -16,6 +27,11 @@ class LoyaltyConfig(AppConfig):
         from members.signals import member_created
 
         member_created.connect(_welcome_bonus, dispatch_uid="loyalty.welcome_bonus")
+
+        from members.signals import referral_applying
+
+        referral_applying.connect(_referral_only_before_first_confirmed_purchase,
+                                  dispatch_uid="loyalty.referral_before_first_purchase")
 
         from loyalty.leaderboards import board_visibility_changed
         from members.signals import member_leaderboard_visibility_changed

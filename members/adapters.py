@@ -1,20 +1,66 @@
-"""allauth glue: every new login gets its member."""
+"""allauth glue: a login gets its member only once its e-mail address is verified.
+
+Sign-up creates the login and nothing else: the referral code given at sign-up waits on the login
+(`User.signup_referral_code`). When allauth confirms the address (`email_confirmed`), the member the shop
+already knows by that address is claimed, or a new member is created, and the code is applied if
+`referral_apply` allows it. Anyone can sign up with someone else's address; only the owner of the mailbox
+can confirm it, so only the owner ever gets the member (and its points).
+
+A password reset proves the mailbox too, but not that the person resetting typed the sign-up's referral
+code: the waiting code is dropped then.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib import messages
 
+from members.models import User
 from members.services import member_create_for_user
+
+log = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        # A taken address may belong to someone who signed up with it but never verified it: its owner gets in
+        # through a password reset (the mail goes to that address), which also ends the stranger's sign-up.
+        "email_taken": (
+            "An account with this e-mail address exists already. If the address is yours, reset the password "
+            "(“Forgot your password?” on the log-in page): the link is sent to that address."
+        ),
+    }
+
     def save_user(self, request, user, form, commit=True):
-        user = super().save_user(request, user, form, commit=commit)
+        user = super().save_user(request, user, form, commit=False)
+        code = form.cleaned_data.get("referral_code") or request.session.pop("referral_code", None) or ""
+        user.signup_referral_code = code.strip().upper()[:16]
         if commit:
-            code = form.cleaned_data.get("referral_code") or request.session.pop("referral_code", None) or None
-            member_create_for_user(user=user, referral_code=code)
+            user.save()
         return user
 
     def get_from_email(self):
         return settings.DEFAULT_FROM_EMAIL
+
+
+def on_email_confirmed(sender, request, email_address, **kwargs) -> None:
+    """allauth's `email_confirmed`: the verified login gets its member (claimed or created)."""
+    user = User.objects.filter(pk=email_address.user_id).first()
+    if user is None or user.is_staff or email_address.email.lower() != user.email.lower():
+        return  # staff logins are not members; a second address of a login claims nothing
+    member, refused = member_create_for_user(user=user, referral_code=user.signup_referral_code or None)
+    if user.signup_referral_code:
+        User.objects.filter(pk=user.pk).update(signup_referral_code="")
+    if refused and request is not None:
+        messages.warning(request, f"Your friend's referral code was not applied: {refused}")
+    log.info("member %s linked to login %s on e-mail verification", member.pk, user.pk)
+
+
+def on_password_reset(sender, request, user, **kwargs) -> None:
+    """allauth's `password_reset`: drop a referral code waiting from the sign-up (it may be a stranger's)."""
+    if user.signup_referral_code:
+        User.objects.filter(pk=user.pk).update(signup_referral_code="")

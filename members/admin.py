@@ -1,5 +1,10 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from members.models import IntegrationToken, Member, Tier, User
@@ -28,6 +33,41 @@ class TierAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+# What support needs beside a member to answer "where are my points?": the apps above members plug in sections
+# (points history, purchases, vouchers, redemptions, feedback, survey answers) with member_section_register. A
+# section is `fn(request, member) -> MemberSection | None`; it returns None when the staff user may not view it.
+@dataclass
+class MemberSection:
+    title: str
+    columns: list[str]
+    rows: list[list[object]]
+    count: int
+    link: str = ""  # the full, filtered change list
+    empty: str = "Nothing yet."
+
+
+MEMBER_SECTIONS: list[Callable[[HttpRequest, Member], MemberSection | None]] = []
+SECTION_ROWS = 10
+
+
+def member_section_register(fn: Callable[[HttpRequest, Member], MemberSection | None]):
+    if fn not in MEMBER_SECTIONS:
+        MEMBER_SECTIONS.append(fn)
+    return fn
+
+
+def member_section(*, request, member, perm: str, title: str, queryset, columns: list[str], row,
+                   changelist: str) -> MemberSection | None:
+    """A section from a queryset of the member's rows (newest first): the latest SECTION_ROWS, the count and a
+    link to the change list filtered on the member; None without the view permission."""
+    if not request.user.has_perm(perm):
+        return None
+    latest = list(queryset[:SECTION_ROWS])
+    count = queryset.count() if len(latest) == SECTION_ROWS else len(latest)
+    return MemberSection(title=title, columns=columns, rows=[row(obj) for obj in latest], count=count,
+                         link=f"{reverse(changelist)}?member__id__exact={member.pk}")
+
+
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
     list_display = ["member_number", "email", "display_name", "tier", "points_balance", "pending_points",
@@ -41,18 +81,28 @@ class MemberAdmin(admin.ModelAdmin):
                        "updated_at"]
     autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
+    change_form_template = "admin/members/member/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        member = self.get_object(request, object_id)
+        sections = [] if member is None else [s for fn in MEMBER_SECTIONS if (s := fn(request, member)) is not None]
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "member_sections": sections})
 
 
 @admin.register(IntegrationToken)
 class IntegrationTokenAdmin(admin.ModelAdmin):
     """Tokens are created with `manage.py create_integration_token NAME` (the secret is shown once)."""
 
-    list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_display = ["name", "prefix", "scope_list", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), ("expires_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix"]
-    readonly_fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
-    exclude = ["key_hash"]
+    readonly_fields = ["name", "prefix", "scope_list", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash", "scopes"]
     actions = ["revoke"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, token):
+        return ", ".join(token.scopes) or "—"
 
     def has_add_permission(self, request):
         return False

@@ -52,6 +52,9 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         token = integration_token_authenticate(raw=raw)
         if token is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API token.")
+        if token.is_expired():
+            raise exceptions.AuthenticationFailed(
+                f"This API token expired at {token.expires_at.isoformat()}; ask for a new one.", code="token_expired")
         return IntegrationPrincipal(token), token
 
     def authenticate_header(self, request) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
@@ -42,6 +44,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("e-mail address", unique=True)
+    # The referral code typed (or brought by an invitation link) at sign-up, kept until the e-mail address is
+    # verified: only then does the login get its member (members.adapters), and only then may the code apply.
+    signup_referral_code = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -144,21 +149,50 @@ class Member(TimeStampedModel):
         return f"{self.member_number} {self.email}".strip()
 
 
+class Scope(models.TextChoices):
+    """What an integration token may do; each integration endpoint names the scope it needs per method."""
+
+    MEMBERS_READ = "members:read", "Read members, their points and ledger"
+    MEMBERS_WRITE = "members:write", "Enrol members"
+    PURCHASES_WRITE = "purchases:write", "Post purchases and returns"
+    REDEMPTIONS_WRITE = "redemptions:write", "Redeem rewards for members"
+    VOUCHERS_USE = "vouchers:use", "Look up and use vouchers at checkout"
+    FEEDBACK_WRITE = "feedback:write", "Record feedback"
+    METRICS_READ = "metrics:read", "Read program metrics"
+
+
+def _all_scopes() -> list[str]:
+    return list(Scope.values)
+
+
 class IntegrationToken(TimeStampedModel):
     """A service account's API token for the shop's systems. Only a SHA-256 of the secret is stored."""
 
     name = models.CharField(max_length=80, unique=True)
     prefix = models.CharField(max_length=12, unique=True, help_text="Shown in lists to tell tokens apart.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = ArrayField(models.CharField(max_length=40, choices=Scope.choices), default=_all_scopes,
+                        help_text="What the token may do; chosen at creation.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the token does not expire.")
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(scopes__contained_by=list(Scope.values)),
+                                   name="integration_token_known_scopes"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired()

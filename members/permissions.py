@@ -1,4 +1,4 @@
-"""Who may call what: customers (session) versus integration clients (token)."""
+"""Who may call what: customers (session) versus integration clients (token, with scopes) versus staff."""
 
 from __future__ import annotations
 
@@ -25,10 +25,41 @@ class IsMember(BasePermission):
         return True
 
 
+def required_scope(view, method: str) -> str | None:
+    """The scope the view's `token_scopes` names for this HTTP method (HEAD and OPTIONS as GET)."""
+    scopes = getattr(view, "token_scopes", None) or {}
+    if method in ("HEAD", "OPTIONS"):
+        method = "GET" if "GET" in scopes else next(iter(scopes), method)
+    return scopes.get(method)
+
+
 class IsIntegration(BasePermission):
-    """An integration client authenticated with an active API token."""
+    """An integration client authenticated with an active API token that holds the scope the view names for
+    the request's method (`token_scopes = {"GET": Scope.MEMBERS_READ, ...}`). A method the view names no scope
+    for is refused: a new endpoint cannot be reached by a token until it says which scope it needs."""
 
     message = "This endpoint is for integration clients with an API token."
 
     def has_permission(self, request, view) -> bool:
-        return isinstance(request.user, IntegrationPrincipal)
+        if not isinstance(request.user, IntegrationPrincipal):
+            return False
+        scope = required_scope(view, request.method)
+        if scope is None or not request.user.token.has_scope(scope):
+            self.message = (f"This API token lacks the “{scope}” scope." if scope
+                            else "No API token may call this method.")
+            self.code = "insufficient_scope"
+            return False
+        return True
+
+
+class IsStaffWithPermission(BasePermission):
+    """A staff user (session) holding the Django permission the view names in `staff_permission`."""
+
+    message = "You do not have permission to see this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if isinstance(user, IntegrationPrincipal) or not (user and user.is_authenticated and user.is_staff):
+            return False
+        perm = getattr(view, "staff_permission", None)
+        return bool(perm) and user.has_perm(perm)

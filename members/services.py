@@ -11,9 +11,9 @@ from django.utils import timezone
 from config.exceptions import Conflict, DomainError, NotFound
 from members.codes import member_number_generate, referral_code_generate
 from members.memo import local_forget, local_get, memo_forget, memo_get
-from members.models import IntegrationToken, Member, Tier, User
+from members.models import IntegrationToken, Member, Scope, Tier, User
 from members.periods import add_months
-from members.signals import member_created, member_leaderboard_visibility_changed
+from members.signals import member_created, member_leaderboard_visibility_changed, referral_applying
 
 _UNIQUE_RETRIES = 8
 
@@ -68,11 +68,17 @@ def member_create(
 
 
 @transaction.atomic
-def member_create_for_user(*, user: User, referral_code: str | None = None) -> Member:
-    """The member for a login: an existing member with the same e-mail and no login is claimed."""
-    existing = getattr(user, "member", None) if user.pk else None
+def member_create_for_user(*, user: User, referral_code: str | None = None) -> tuple[Member, str | None]:
+    """The member for a login whose e-mail address is VERIFIED (allauth's e-mail-confirmed signal calls this;
+    never call it at sign-up). A member the shop already knows by that address and not yet linked to a login
+    is claimed; otherwise a member is created.
+
+    `referral_code` (given at sign-up) applies to a created member, and to a claimed one only while
+    referral_apply allows it (no referrer yet, no confirmed purchase). Returns (member, why the code did not
+    apply or None); a refused code never stops the claim."""
+    existing = Member.objects.filter(user=user).first() if user.pk else None
     if existing is not None:
-        return existing
+        return existing, None
     unclaimed = (
         Member.objects.select_for_update()
         .filter(user__isnull=True, email__iexact=user.email)
@@ -81,10 +87,17 @@ def member_create_for_user(*, user: User, referral_code: str | None = None) -> M
     if unclaimed is not None:
         unclaimed.user = user
         unclaimed.save(update_fields=["user", "updated_at"])
-        if referral_code and unclaimed.referred_by_id is None:
-            referral_apply(member=unclaimed, code=referral_code)
-        return unclaimed
-    return member_create(user=user, referral_code=referral_code, via="signup")
+        member = unclaimed
+    else:
+        member = member_create(user=user, via="signup")
+    refused = None
+    if referral_code:
+        try:
+            with transaction.atomic():
+                referral_apply(member=member, code=referral_code)
+        except DomainError as exc:
+            refused = exc.detail
+    return member, refused
 
 
 def _hash_token(raw: str) -> str:
@@ -94,21 +107,42 @@ def _hash_token(raw: str) -> str:
 TOKEN_PREFIX = "fid_"  # noqa: S105 - a public prefix, not a secret
 
 
+def token_scopes_parse(value: str | list[str] | None) -> list[str]:
+    """Scopes from a comma- or space-separated list; None or empty means every scope. Unknown names are refused."""
+    if value is None:
+        return list(Scope.values)
+    items = value if isinstance(value, list) else value.replace(",", " ").split()
+    wanted = [item.strip() for item in items if item.strip()]
+    if not wanted:
+        return list(Scope.values)
+    unknown = sorted(set(wanted) - set(Scope.values))
+    if unknown:
+        raise ValueError(f"Unknown scope(s): {', '.join(unknown)}. Known: {', '.join(Scope.values)}.")
+    return [scope for scope in Scope.values if scope in wanted]  # canonical order, no duplicates
+
+
 @transaction.atomic
-def integration_token_create(*, name: str) -> tuple[IntegrationToken, str]:
-    """Create a service account token. Returns the row and the secret, which is never stored."""
+def integration_token_create(*, name: str, scopes: list[str] | None = None,
+                             expires_at=None) -> tuple[IntegrationToken, str]:
+    """Create a service account token with the given scopes (None: all). Returns the row and the secret, which
+    is never stored."""
     name = name.strip()
     if not name:
         raise ValueError("A token needs a name.")
     if IntegrationToken.objects.filter(name=name).exists():
         raise ValueError(f"A token named {name!r} exists already; revoke it or choose another name.")
+    scopes = token_scopes_parse(scopes)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValueError("The expiry must be in the future.")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = IntegrationToken.objects.create(name=name, prefix=raw[:12], key_hash=_hash_token(raw))
+    token = IntegrationToken.objects.create(name=name, prefix=raw[:12], key_hash=_hash_token(raw), scopes=scopes,
+                                            expires_at=expires_at)
     return token, raw
 
 
 def integration_token_authenticate(*, raw: str) -> IntegrationToken | None:
-    """The active token for this secret, or None. Records when it was last used (at most once a minute).
+    """The unrevoked token for this secret, or None (the caller refuses expired ones: `is_expired`). Records
+    when it was last used (at most once a minute).
 
     Known tokens are memoised per process for a few seconds (members.memo): revoking clears this process at
     once; other processes stop accepting the token within MEMO_SECONDS."""
@@ -190,7 +224,9 @@ def referrer_get_by_code(*, code: str) -> Member:
 
 @transaction.atomic
 def referral_apply(*, member: Member, code: str) -> Member:
-    """Link `member` to the owner of `code`. Refuses self-referral, a second referrer and loops."""
+    """Link `member` to the owner of `code`. Refuses self-referral, a second referrer, loops, and (through the
+    `referral_applying` hook, which loyalty answers) a member who already has a confirmed purchase. Every
+    caller — sign-up, claim, the API, the portal — goes through these checks."""
     referrer = referrer_get_by_code(code=code)
     locked = Member.objects.select_for_update().get(pk=member.pk)
     if referrer.pk == locked.pk:
@@ -199,6 +235,7 @@ def referral_apply(*, member: Member, code: str) -> Member:
         if locked.referred_by_id == referrer.pk:
             return locked  # the same link again: nothing to do
         raise Conflict("This member already has a referrer.", field="referral_code", code="already_referred")
+    referral_applying.send(sender=Member, member=locked, referrer=referrer)  # a receiver refuses by raising
     # Walk up the referrer's chain: finding `member` there would close a loop.
     cursor, steps = referrer.referred_by_id, 0
     while cursor is not None and steps < REFERRAL_CHAIN_LIMIT:

@@ -10,3 +10,7 @@ member_created = Signal()  # kwargs: member, via ("signup" | "api" | "import" | 
 # Sent inside the updating transaction when a member changes how they appear on the leaderboards; loyalty
 # moves them onto or off its Redis boards after commit.
 member_leaderboard_visibility_changed = Signal()  # kwargs: member_id, old, new
+# Sent by members.services.referral_apply inside its transaction, with the member's row locked, before the link
+# is written. A receiver refuses the referral by raising a config.exceptions.DomainError (loyalty refuses members
+# who already have a confirmed purchase: members knows nothing of purchases).
+referral_applying = Signal()  # kwargs: member, referrer

@@ -9,13 +9,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.images import get_image_dimensions
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ImportForm
 
 from config.exceptions import DomainError
 from loyalty.admin import ReadOnlyAdmin
+from members.admin import member_section, member_section_register
 from members.models import Tier
 from rewards.models import ChallengeReward, Redemption, Reward, Voucher
 from rewards.services import voucher_cancel
@@ -91,10 +94,23 @@ class StockFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CappedImportForm(ImportForm):
+    """django-import-export's upload form with a size cap (FIDELIO_IMPORT_MAX_BYTES)."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.FIDELIO_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is {filesizeformat(upload.size)}; at most "
+                                        f"{filesizeformat(limit)} can be imported at once.")
+        return upload
+
+
 @admin.register(Reward)
 class RewardAdmin(ImportExportModelAdmin):
     form = RewardForm
     resource_classes = [RewardResource]
+    import_form_class = CappedImportForm
     list_display = ["name", "kind", "cost_points", "value", "stock_level", "minimum_tier", "is_active",
                     "available_from", "available_until", "sort_order"]
     list_filter = ["is_active", "kind", StockFilter, "minimum_tier", "is_birthday_reward"]
@@ -207,3 +223,27 @@ class ChallengeRewardAdmin(admin.ModelAdmin):
     search_fields = ["challenge__title", "reward__name"]
     autocomplete_fields = ["challenge", "reward"]
     list_select_related = ["challenge", "reward"]
+
+
+# --- beside the member, for support (members.admin.MEMBER_SECTIONS) ---------------------------------------------
+@member_section_register
+def _member_vouchers(request, member):
+    return member_section(
+        request=request, member=member, perm="rewards.view_voucher", title="Vouchers",
+        queryset=Voucher.objects.filter(member=member).select_related("reward").order_by("-created_at", "-pk"),
+        columns=["issued", "code", "reward", "status", "expires", "used for order"],
+        row=lambda v: [v.created_at, v.code_display, v.reward.name, v.get_status_display(), v.expires_at,
+                       v.used_order_id],
+        changelist="admin:rewards_voucher_changelist",
+    )
+
+
+@member_section_register
+def _member_redemptions(request, member):
+    return member_section(
+        request=request, member=member, perm="rewards.view_redemption", title="Redemptions",
+        queryset=Redemption.objects.filter(member=member).select_related("reward").order_by("-created_at", "-pk"),
+        columns=["when", "reward", "points spent", "through"],
+        row=lambda r: [r.created_at, r.reward.name, r.points_spent, r.get_source_display()],
+        changelist="admin:rewards_redemption_changelist",
+    )

@@ -11,12 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.exceptions import DomainError
+from config.idempotency import idempotency_key_validate
 from members.auth import IntegrationPrincipal
+from members.models import Scope
 from members.permissions import IsIntegration, IsMember
 from members.selectors import member_for_user
 from rewards import selectors
 from rewards.models import Redemption, Reward, Voucher, voucher_code_display
-from rewards.services import idempotency_key_validate, reward_redeem, voucher_cancel, voucher_check, voucher_use
+from rewards.services import reward_redeem, voucher_cancel, voucher_check, voucher_use
 
 # ------------------------------------------------------------------------------------------- serializers
 
@@ -242,6 +244,7 @@ class RedemptionCreateApi(APIView):
     """A shop system redeems a reward for a member (integration token). Idempotency-Key required."""
 
     permission_classes = [IsIntegration]
+    token_scopes = {"POST": Scope.REDEMPTIONS_WRITE}
 
     @extend_schema(request=RedemptionInSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={201: RedemptionOutSerializer, 200: RedemptionOutSerializer}, tags=["integration"])
@@ -250,7 +253,8 @@ class RedemptionCreateApi(APIView):
         data = _reward_input(request.data, with_member=True)
         redemption, created = reward_redeem(
             member_id=data["member"], reward_id=data["reward"],
-            source=Redemption.Source.INTEGRATION, idempotency_scope="integration", idempotency_key=key,
+            source=Redemption.Source.INTEGRATION, idempotency_scope=f"token:{request.user.token.pk}",
+            idempotency_key=key,
         )
         return _redeemed_response(redemption, created)
 
@@ -295,6 +299,7 @@ class VoucherCheckApi(APIView):
     """Checkout: look a voucher up before applying it (no change)."""
 
     permission_classes = [IsIntegration]
+    token_scopes = {"GET": Scope.VOUCHERS_USE}
 
     @extend_schema(responses=VoucherCheckoutSerializer, tags=["integration"])
     def get(self, request, code: str):
@@ -305,6 +310,7 @@ class VoucherUseApi(APIView):
     """Checkout: mark the voucher used for an order. Same order again → 200, idempotent."""
 
     permission_classes = [IsIntegration]
+    token_scopes = {"POST": Scope.VOUCHERS_USE}
 
     @extend_schema(request=VoucherUseInSerializer, responses=VoucherCheckoutSerializer, tags=["integration"])
     def post(self, request, code: str):

@@ -41,22 +41,7 @@ from rewards.models import CODE_ALPHABET, CODE_LENGTH, Redemption, Reward, Vouch
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY_MAX = 255
-_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as Stripe's keys (UUIDs in practice)
 _CODE_INPUT_RE = re.compile(r"[A-Za-z0-9 -]{1,64}")
-
-
-def idempotency_key_validate(key: str | None, *, required: bool) -> str:
-    """The Idempotency-Key header's value, checked: visible ASCII, at most 255 characters."""
-    if key is None or key == "":
-        if required:
-            raise DomainError("Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot redeem twice.",
-                              field="Idempotency-Key", code="idempotency_key_required")
-        return ""
-    if not _KEY_RE.fullmatch(key):
-        raise DomainError("The Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal).",
-                          field="Idempotency-Key", code="invalid_idempotency_key")
-    return key
 
 
 def _request_hash(member_id: int, reward_id: int) -> str:

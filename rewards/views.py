@@ -18,10 +18,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
+from config.idempotency import idempotency_key_validate
 from members.views import member_or_empty_page
 from rewards import selectors
 from rewards.models import Redemption, Reward
-from rewards.services import idempotency_key_validate, reward_redeem, voucher_cancel
+from rewards.services import reward_redeem, voucher_cancel
 
 _IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 

@@ -50,7 +50,7 @@ class MemberFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, user=None, **kwargs):
-        return member_create_for_user(user=user)
+        return member_create_for_user(user=user)[0]
 
 
 class ShopMemberFactory(factory.Factory):

@@ -39,7 +39,14 @@ def test_anonymous_is_refused(anon_client, snapshots):
 
 
 def test_staff_session_reads_periods(client, snapshots):
-    client.force_login(UserFactory(is_staff=True))
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    # Staff need the dashboard's permission (issue 11: any staff user used to read revenue and liability).
+    assert client.get("/api/v1/metrics/periods/?period=month").status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_metricsnapshot"))
+    client.force_login(type(staff).objects.get(pk=staff.pk))
     body = client.get("/api/v1/metrics/periods/?period=month&from=2025-01-01&to=2025-03-31").json()
     # the February row from the latest rollup that holds it (as of 03-31: 2 customers)
     assert [(r["period_start"], r["customers"], r["as_of"], r["nps"]) for r in body["results"]] == [

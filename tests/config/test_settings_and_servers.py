@@ -23,6 +23,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "k" * 20 + "-production-secret-with-enough-entropy-0123456789",
     "DJANGO_ALLOWED_HOSTS": "loyalty.example.com",
     "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+    "FIDELIO_PUBLIC_URL": "https://loyalty.example.com",
 }
 
 
@@ -126,3 +127,70 @@ def test_collectstatic_works_with_the_production_storage(tmp_path):
                 _clean_env(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_STATIC_ROOT=str(tmp_path), **PRODUCTION))
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "staticfiles.json").exists()
+
+
+# --- a half-configured environment is a start-up error, never a silent embedded server -------------------
+_SETTINGS_PROBE = ("import django, json; django.setup(); from django.conf import settings as s; "
+                   "print(json.dumps({'debug': s.DEBUG, 'embedded': s.EMBEDDED}))")
+
+
+@pytest.mark.parametrize("missing, present", [("REDIS_URL", "DATABASE_URL"), ("DATABASE_URL", "REDIS_URL")])
+def test_one_url_without_the_other_refuses_to_start(missing, present, tmp_path):
+    env = _clean_env(DJANGO_SETTINGS_MODULE="config.settings",
+                     **{k: v for k, v in PRODUCTION.items() if k != missing})
+    done = _run([PY, "-c", _SETTINGS_PROBE], env)
+    assert done.returncode != 0
+    assert f"{missing} is not set but {present} is" in done.stderr
+    # Nothing embedded was started on the way: no server under var/ was joined by this process.
+    assert "fidelio-test-" not in done.stderr and "embedded" not in done.stdout
+
+
+def test_half_configured_with_debug_on_still_refuses():
+    """DJANGO_DEBUG=True does not turn a missing URL into an embedded server either."""
+    env = _clean_env(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="True",
+                     DATABASE_URL=PRODUCTION["DATABASE_URL"])
+    done = _run([PY, "-c", _SETTINGS_PROBE], env)
+    assert done.returncode != 0 and "REDIS_URL is not set" in done.stderr
+
+
+def test_embedded_on_purpose_fills_in_the_missing_server():
+    """FIDELIO_EMBEDDED=1 with only DATABASE_URL: Redis is embedded on purpose (development). Here the database is
+    the one this suite runs on."""
+    env = _clean_env(DJANGO_SETTINGS_MODULE="config.settings", FIDELIO_EMBEDDED="1",
+                     DATABASE_URL=os.environ["DATABASE_URL"])
+    code = ("import os, sys; sys.path.insert(0, '.'); from config import embedded; "
+            "s = embedded.services_start(throwaway=True); os.environ.update(s.environ()); "
+            "import django, json; django.setup(); from django.conf import settings as st; "
+            "print(json.dumps({'debug': st.DEBUG, 'redis': st.REDIS_URL.startswith('unix://')})); s.stop()")
+    done = _run([PY, "-c", code], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"debug": True, "redis": True}
+
+
+@pytest.mark.parametrize("url, message", [
+    (None, "FIDELIO_PUBLIC_URL must be set in production"),
+    ("http://loyalty.example.com", "must be an https:// address"),
+    ("loyalty.example.com", "must be an https:// address"),
+])
+def test_production_needs_an_https_public_url(url, message):
+    env = _clean_env(DJANGO_SETTINGS_MODULE="config.settings",
+                     **{k: v for k, v in PRODUCTION.items() if k != "FIDELIO_PUBLIC_URL"})
+    if url is not None:
+        env["FIDELIO_PUBLIC_URL"] = url
+    done = _run([PY, "manage.py", "check"], env)
+    assert done.returncode != 0
+    assert message in done.stderr
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
+    from django.core.management import CommandError, call_command
+
+    from members.models import User
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo")
+    assert not User.objects.filter(email__endswith="@demo.fidelio.test").exists()
+    call_command("seed_demo", "--force")
+    assert User.objects.filter(email="customer@demo.fidelio.test").exists()

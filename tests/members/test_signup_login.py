@@ -26,9 +26,7 @@ def test_signup_verify_login_and_see_member_number(client):
     assert response["Location"] == reverse("account_email_verification_sent")
 
     user = User.objects.get(email="new.customer@example.test")
-    member = Member.objects.get(user=user)
-    assert luhn_valid(member.member_number) and len(member.member_number) == 10
-    assert len(member.referral_code) == 10
+    assert not Member.objects.filter(user=user).exists()  # no member before the address is verified
 
     # Not verified yet: logging in does not open the portal.
     client.logout()
@@ -46,6 +44,9 @@ def test_signup_verify_login_and_see_member_number(client):
     response = client.post(link)
     assert response.status_code == 302
     assert EmailAddress.objects.get(user=user).verified
+    member = Member.objects.get(user=user)  # verified: now the login has its member
+    assert luhn_valid(member.member_number) and len(member.member_number) == 10
+    assert len(member.referral_code) == 10
 
     response = client.post(LOGIN, {"login": "new.customer@example.test", "password": "a-long-secret-phrase"})
     assert response.status_code == 302
@@ -56,9 +57,15 @@ def test_signup_verify_login_and_see_member_number(client):
     assert 'data-testid="balance"' in html
 
 
+def _verify_last_mail(client):
+    link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+)", mail.outbox[-1].body).group(1)
+    assert client.post(link).status_code == 302
+
+
 def test_each_signup_gets_distinct_numbers_and_codes(client):
     for i in range(5):
         assert _signup(client, email=f"person{i}@example.test").status_code == 302
+        _verify_last_mail(client)
         client.logout()
     members = Member.objects.all()
     assert len({m.member_number for m in members}) == 5
@@ -69,7 +76,8 @@ def test_taken_email_is_a_form_error_and_writes_nothing(client, member):
     before = (User.objects.count(), Member.objects.count())
     response = _signup(client, email=member.user.email.upper())
     assert response.status_code == 200
-    assert "already registered" in response.content.decode()
+    assert "An account with this e-mail address exists already" in response.content.decode()
+    assert "reset the password" in response.content.decode()
     assert (User.objects.count(), Member.objects.count()) == before
 
 

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.demo import demo_seed
 from members.models import Member
@@ -7,7 +8,14 @@ from members.models import Member
 class Command(BaseCommand):
     help = "Create (or complete) the demo program: tiers, rewards, ~50 members and demo logins. Idempotent."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true",
+                            help="run even with DEBUG off (the demo logins have a published password)")
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates logins with a known password and is for development: DEBUG is "
+                               "off here. Pass --force if you really want the demo program on this server.")
         logins = demo_seed()
         self.stdout.write(self.style.SUCCESS(f"Demo program ready: {Member.objects.count()} members."))
         self.stdout.write("Demo logins (portal http://127.0.0.1:8000/, back office http://127.0.0.1:8000/admin/):")
