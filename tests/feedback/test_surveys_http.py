@@ -167,6 +167,16 @@ def test_portal_link_page_works_without_login_and_escapes(client, survey, invita
     assert again.status_code == 409 and b"already been answered" in again.content
 
 
+def test_portal_survey_answers_are_limited_per_member(client, survey, invitation, settings):
+    settings.FIDELIO_MEMBER_WRITE_RATE = "2/hour"
+    path = reverse("portal:survey-answer", kwargs={"token": surveys.invitation_token(invitation=invitation)})
+    for _ in range(2):
+        assert client.post(path, {f"q{qid(survey, 'nps')}": "12"}).status_code == 400  # wrong answers count too
+    refused = client.post(path, {f"q{qid(survey, 'nps')}": "8"})
+    assert refused.status_code == 429 and b"many times in a short while" in refused.content
+    assert not SurveyResponse.objects.exists()
+
+
 def test_portal_link_page_for_a_forged_link(client):
     page = client.get(reverse("portal:survey-answer", kwargs={"token": "forged:token"}))
     assert page.status_code == 404 and b"not valid" in page.content

@@ -170,3 +170,9 @@ def test_two_concurrent_feedback_posts_with_one_key_make_one_record():
     assert sorted(code for code, _ in results) == [200, 201]
     assert len({record_id for _, record_id in results}) == 1
     assert FeedbackRecord.objects.filter(idempotency_key="same-key").count() == 1
+
+
+def test_the_schema_names_each_operations_scope(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+    for scope in Scope.values:
+        assert f"`{scope}` scope" in schema, scope
