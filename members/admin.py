@@ -76,10 +76,11 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ["member_number", "email", "display_name", "referral_code", "external_id", "first_name",
                      "last_name"]
     list_select_related = ["tier", "user"]
-    readonly_fields = ["member_number", "referral_code", "points_balance", "pending_points", "lifetime_points",
+    # `user` is read-only: a login gets its member only through its verified e-mail (members.adapters), never
+    # because staff typed a user id (a manager could otherwise re-link a member to a login of their own).
+    readonly_fields = ["user", "member_number", "referral_code", "points_balance", "pending_points", "lifetime_points",
                        "tier_achieved_at", "tier_period_end", "referred_by", "referral_rewarded_at", "created_at",
                        "updated_at"]
-    autocomplete_fields = ["user"]
     date_hierarchy = "created_at"
     change_form_template = "admin/members/member/change_form.html"
 
