@@ -21,6 +21,7 @@ from django.urls import path
 from django.utils import timezone
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
+from config.exports import spreadsheet_safe
 from members.models import Member
 from members.periods import program_tz
 
@@ -126,20 +127,13 @@ def _heat(share: float) -> str:
     return f"background-color: rgba(33, 102, 172, {alpha:.2f}); color: {text};"
 
 
-def _safe_cell(value) -> object:
-    """Neutralise spreadsheet formulas in exported text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_safe_cell(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
     return response
 
 
@@ -319,7 +313,7 @@ def segment_view(request, segment: str):
         def rows():
             yield writer.writerow(header)
             for row in scores.values_list(*SEGMENT_FIELDS).iterator(chunk_size=2000):
-                yield writer.writerow([_safe_cell(value) if value is not None else "" for value in row])
+                yield writer.writerow([spreadsheet_safe(value) if value is not None else "" for value in row])
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="segment-{segment}.csv"'

@@ -16,8 +16,9 @@ from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
+from config.admin_base import ReadOnlyAdmin
 from config.exceptions import DomainError
-from loyalty.admin import ReadOnlyAdmin
+from config.exports import spreadsheet_safe
 from members.admin import member_section, member_section_register
 from members.models import Tier
 from rewards.models import ChallengeReward, Redemption, Reward, Voucher
@@ -74,6 +75,10 @@ class RewardResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True  # full_clean(): the same rules as the form, per row
+
+    def export_field(self, field, instance, **kwargs):
+        # django-import-export's own escaping strips only a leading "="; "+", "-" and "@" start formulas too.
+        return spreadsheet_safe(super().export_field(field, instance, **kwargs))
 
 
 class StockFilter(admin.SimpleListFilter):

@@ -73,7 +73,13 @@ def test_program_manager_imports_and_exports_with_formulae_escaped(client, manag
     assert export.status_code == 200 and export["Content-Disposition"].startswith("attachment")
     body = export.content.decode()
     assert 'HYPERLINK(""http://evil.test"")' in body or "HYPERLINK(" in body
-    assert "=HYPERLINK" not in body  # a spreadsheet would run it
+    assert "=HYPERLINK" not in body.replace("'=HYPERLINK", "")  # a spreadsheet would run it
+    RewardFactory(name="@SUM(1+1)", cost_points=100)
+    RewardFactory(name="+1+cmd", cost_points=100)
+    body = client.post("/admin/rewards/reward/export/", {"format": "0", "resource": "0", "rewardresource_name": "on"}
+                       ).content.decode()
+    assert "'@SUM(1+1)" in body and "'+1+cmd" in body
+    assert "\n@SUM" not in body and "\n+1+cmd" not in body
 
 
 def test_import_uploads_are_capped(client, manager, settings):
