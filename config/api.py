@@ -138,6 +138,12 @@ def _wants_json(request) -> bool:
     return request.path.startswith(("/api/", "/healthz/")) or request.path == "/healthz"
 
 
+def api_not_found(request, *args, **kwargs):
+    """Any path under /api/ that no endpoint matches: the JSON 404 in every mode (with DEBUG on, Django would
+    answer its HTML debug page instead of handler404)."""
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=status.HTTP_404_NOT_FOUND)
+
+
 def json_or_html_404(request, exception=None):
     if _wants_json(request):
         return JsonResponse(error_body("not_found", "No such endpoint."), status=status.HTTP_404_NOT_FOUND)

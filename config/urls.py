@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.db.transaction import non_atomic_requests
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from backoffice import api_metrics as backoffice_api_metrics
 from backoffice import dashboard as backoffice_dashboard
 from backoffice.views import healthz, healthz_live, healthz_ready
 from backoffice.views_newsletters import newsletter_unsubscribe
+from config.api import api_not_found
 from feedback import api_reviews as feedback_api_reviews
 from feedback import api_support as feedback_api_support
 from feedback import api_surveys as feedback_api_surveys
@@ -90,6 +92,8 @@ urlpatterns = [
     # the signed link is the credential (no login); POST is also RFC 8058 one-click
     path("newsletters/unsubscribe/<str:token>/", newsletter_unsubscribe, name="newsletter-unsubscribe"),
     re_path(r"^media/rewards/(?P<name>[0-9a-f]{32}\.(?:jpg|jpeg|png|webp))$", reward_image, name="reward-image"),
+    # Last: whatever else under /api/ is a JSON 404, DEBUG or not.
+    re_path(r"^api/", csrf_exempt(api_not_found), name="api-not-found"),
 ]
 
 handler400 = "config.api.json_or_html_400"

@@ -80,3 +80,13 @@ def test_api_routes_work_without_the_trailing_slash(api_client, member):
     response = api_client.patch("/api/v1/me", {"display_name": "Robin"}, format="json")
     assert response.status_code == 200
     assert response.json()["display_name"] == "Robin"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_api_urls_are_a_json_404_in_every_mode(client, settings, debug):
+    settings.DEBUG = debug
+    for method, url in (("get", "/api/v1/no-such-thing/"), ("post", "/api/v2/members/"), ("get", "/api/"),
+                        ("delete", "/api/v1/members/1/extra/")):
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/json" and response.json()["code"] == "not_found", url
