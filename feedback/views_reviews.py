@@ -15,7 +15,7 @@ from config.exceptions import DomainError
 from config.throttling import RateLimited, member_write_limit
 from feedback import reviews
 from feedback.models import TEXT_MAX
-from members.views import member_or_empty_page
+from members.views import member_required
 
 
 class ReviewForm(forms.Form):
@@ -25,11 +25,9 @@ class ReviewForm(forms.Form):
 
 
 
-@login_required
+@member_required
 def my_reviews(request):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     products, others = reviews.review_purchased_products(member=member)
     now = timezone.now()
     editable = {r.pk for r in [*(p.review for p in products if p.review), *others]
@@ -40,10 +38,9 @@ def my_reviews(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@member_required
 def review_write(request):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     sku = (request.GET.get("sku") or request.POST.get("sku") or "").strip()
     if not sku or len(sku) > reviews.SKU_MAX:
         messages.error(request, "Choose a product to review.")
@@ -71,10 +68,9 @@ def review_write(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@member_required
 def review_edit_view(request, review_id: int):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     try:
         review = reviews.review_get_for_member(member=member, review_id=review_id)
     except DomainError as exc:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from config.throttling import RateLimited, member_write_limit
 from feedback.models import TEXT_MAX, FeedbackRecord
 from feedback.support import feedback_for_member, feedback_record
-from members.selectors import member_for_user
+from members.views import member_required
 
 
 class MemberFeedbackForm(forms.Form):
@@ -24,11 +23,9 @@ class MemberFeedbackForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=TEXT_MAX, label="Tell us more")
 
 
-@login_required
+@member_required(no_member_redirect="portal:home")
 def my_feedback(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return redirect("portal:home")
+    member = request.member
     form = MemberFeedbackForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -4,7 +4,7 @@ logged-in members."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
@@ -12,6 +12,7 @@ from config.throttling import RateLimited, member_write_limit
 from feedback import surveys
 from feedback.models import Survey, SurveyQuestion
 from members.selectors import member_for_user
+from members.views import member_required
 
 
 def _answers_from_post(post, questions: list[SurveyQuestion]) -> tuple[list[surveys.AnswerIn], dict]:
@@ -93,10 +94,9 @@ def survey_list(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@member_required(no_member_redirect="portal:home")
 def survey_open_answer(request, survey_id: int):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return redirect("portal:home")
+    member = request.member
     try:
         survey = surveys.survey_open_get(survey_id=survey_id)
     except DomainError as exc:

@@ -11,23 +11,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from config.admin_base import ReadOnlyAdmin
 from config.exceptions import DomainError
 from loyalty.models import Badge, Challenge, EarningRule, LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
 from loyalty.rules import earning_rules_changed
 from loyalty.services import points_adjust
 from members.admin import member_section, member_section_register
 from members.models import Member
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PurchaseItemInline(admin.TabularInline):

@@ -11,14 +11,12 @@ from django.views.decorators.http import require_POST
 
 from config.exceptions import DomainError, NotFound
 from loyalty.challenges import badges_for_member, challenge_board, challenge_join, challenges_for_member
-from members.selectors import member_for_user
+from members.views import member_required
 
 
-@login_required
+@member_required
 def challenges(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return render(request, "portal/home.html", {"member": None})
+    member = request.member
     return render(request, "portal/challenges.html", {
         "member": member, "rows": challenges_for_member(member=member), "now": timezone.now(),
         "badges": badges_for_member(member=member),
@@ -27,10 +25,9 @@ def challenges(request):
 
 @login_required
 @require_POST
+@member_required(no_member_redirect="portal:home")
 def join(request, challenge_id: int):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return redirect("portal:home")
+    member = request.member
     try:
         challenge_join(challenge_id=challenge_id, member=member)
     except NotFound as exc:  # no such (active) challenge: the 404 page, not a message on the board
@@ -42,11 +39,9 @@ def join(request, challenge_id: int):
     return redirect("portal:challenges")
 
 
-@login_required
+@member_required(no_member_redirect="portal:home")
 def board(request, challenge_id: int):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return redirect("portal:home")
+    member = request.member
     try:
         board = challenge_board(challenge_id=challenge_id, member=member)
     except NotFound as exc:

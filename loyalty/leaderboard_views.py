@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 from config.exceptions import DomainError
 from loyalty import leaderboards
 from members.models import Member
-from members.selectors import member_for_user
 from members.services import DISPLAY_NAME_MAX, member_profile_update
+from members.views import member_required
 
 
 class LeaderboardSettingsForm(forms.Form):
@@ -30,11 +30,9 @@ class LeaderboardSettingsForm(forms.Form):
     )
 
 
-@login_required
+@member_required
 def leaderboard(request, period: str = "weekly"):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return render(request, "portal/home.html", {"member": None})
+    member = request.member
     if period not in leaderboards.PERIODS:
         raise Http404("No such leaderboard.")
     board = leaderboards.period_get(name=period)
@@ -54,10 +52,9 @@ def leaderboard(request, period: str = "weekly"):
 
 @login_required
 @require_POST
+@member_required(no_member_redirect="portal:home")
 def leaderboard_settings(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return redirect("portal:home")
+    member = request.member
     form = LeaderboardSettingsForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

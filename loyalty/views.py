@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
@@ -10,6 +9,7 @@ from loyalty import selectors
 from loyalty.models import Purchase
 from loyalty.services import ledger_entry_member_description
 from members.selectors import member_for_user
+from members.views import member_required
 
 
 def home(request):
@@ -30,11 +30,9 @@ def home(request):
     return render(request, "portal/home.html", context)
 
 
-@login_required
+@member_required
 def points_history(request):
-    member = member_for_user(user=request.user)
-    if member is None:
-        return render(request, "portal/home.html", {"member": None})
+    member = request.member
     page = Paginator(selectors.ledger_list(member=member).select_related("purchase"), 25).get_page(
         request.GET.get("page")
     )

@@ -13,8 +13,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from config.models import TimeStampedModel
 from loyalty.models import LedgerEntry
-from members.models import Member, Tier, TimeStampedModel
+from members.models import Member, Tier
 
 # Voucher codes: no 0/O, 1/I/L, so a code read aloud at a till or typed from paper cannot be mistaken.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
 from config.idempotency import idempotency_key_validate
-from members.views import member_or_empty_page
+from members.views import member_required
 from rewards import selectors
 from rewards.models import Redemption, Reward
 from rewards.services import reward_redeem, voucher_cancel
@@ -42,11 +42,9 @@ def reward_image(request, name: str):
 
 
 
-@login_required
+@member_required
 def catalog(request):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     kind = request.GET.get("kind") or ""
     if kind not in Reward.Kind.values:
         kind = ""
@@ -71,11 +69,9 @@ def _available_reward(reward_id: int) -> Reward:
     return reward
 
 
-@login_required
+@member_required
 def reward_detail(request, reward_id: int):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     reward = _available_reward(reward_id)
     eligibility = selectors.reward_eligibility_many(member=member, rewards=[reward])[reward.pk]
     return render(request, "portal/reward.html", {"member": member, "reward": reward, "eligibility": eligibility})
@@ -84,11 +80,10 @@ def reward_detail(request, reward_id: int):
 @login_required
 @transaction.non_atomic_requests  # the service's own transaction is the outermost: a refusal can be shown
 @require_http_methods(["GET", "POST"])
+@member_required
 def redeem(request, reward_id: int):
     """GET: the confirmation step (with a fresh idempotency key in the form). POST: redeem, once per key."""
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     reward = _available_reward(reward_id)
     if request.method == "GET":
         eligibility = selectors.reward_eligibility_many(member=member, rewards=[reward])[reward.pk]
@@ -110,11 +105,9 @@ def redeem(request, reward_id: int):
     return redirect("portal:voucher", voucher_id=redemption.voucher.pk)
 
 
-@login_required
+@member_required
 def vouchers(request):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     page = Paginator(selectors.voucher_list(member=member), 25).get_page(request.GET.get("page"))
     return render(request, "portal/vouchers.html", {"member": member, "page": page})
 
@@ -126,11 +119,9 @@ def _own_voucher(member, voucher_id: int):
     return voucher
 
 
-@login_required
+@member_required
 def voucher_detail(request, voucher_id: int):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     voucher = _own_voucher(member, voucher_id)
     qr = None
     if voucher.status == voucher.Status.ISSUED and not voucher.is_expired():
@@ -143,10 +134,9 @@ def voucher_detail(request, voucher_id: int):
 @login_required
 @transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
+@member_required
 def voucher_cancel_view(request, voucher_id: int):
-    member, empty = member_or_empty_page(request)
-    if empty:
-        return empty
+    member = request.member
     voucher = _own_voucher(member, voucher_id)
     if request.method == "GET":
         return render(request, "portal/voucher_cancel.html", {"member": member, "voucher": voucher})
