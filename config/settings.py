@@ -141,9 +141,12 @@ def _celery_url(url: str) -> str:
     return "redis+socket://" + url[len("unix://"):] if url.startswith("unix://") else url
 
 
+# django-redis: one connection pool per process (Django's own RedisCache builds a client on every call), and
+# get_redis_connection("default") for the rate limits and leaderboards. Errors are raised, not ignored
+# (IGNORE_EXCEPTIONS stays off); only the code that fails open on purpose catches them.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fidelio"),
         "TIMEOUT": 300,

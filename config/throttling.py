@@ -18,6 +18,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import ngettext
+from django_redis import get_redis_connection
+from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
@@ -48,12 +50,11 @@ def limit_hit(key: str, rate: str) -> int | None:
     bucket = int(now // window)
     redis_key = cache.make_key(f"ratelimit:{key}:{bucket}")
     try:
-        client = cache._cache.get_client(redis_key, write=True)
-        pipe = client.pipeline(transaction=False)
+        pipe = get_redis_connection("default").pipeline(transaction=False)
         pipe.set(redis_key, 0, ex=window + 1, nx=True)
         pipe.incr(redis_key)
         _, count = pipe.execute()
-    except RedisError as exc:  # fail open: Redis is not needed for money to move
+    except (RedisError, ConnectionInterrupted) as exc:  # fail open: Redis is not needed for money to move
         log.warning("rate limit not enforced, Redis unavailable: %s", exc)
         return None
     if count <= limit:

@@ -48,10 +48,10 @@ from datetime import datetime, time, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from config.exceptions import DomainError, NotFound
@@ -128,7 +128,8 @@ def _labels(moment: datetime) -> tuple[str, str]:
 
 # ------------------------------------------------------------------------------------------------ redis
 def _redis():
-    return cache._cache.get_client(write=True)
+    """The cache's Redis client (django-redis: one connection pool per process)."""
+    return get_redis_connection("default")
 
 
 def _prefix() -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from members.memo import memo_clear
@@ -11,9 +12,12 @@ from tests.factories import PASSWORD, MemberFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def _clear_test_cache():
-    """Forget rate-limit counters between tests (only our test key prefix: the Redis DB may be shared)."""
-    client = cache._cache.get_client(write=True)
+    """Forget cached values, rate-limit counters and leaderboards between tests, only under our test key prefix
+    (the Redis DB may be shared): `<prefix>:<version>:<key>` from cache.make_key (django-redis keeps Django's
+    key format) and the leaderboards' `<prefix>:lb:...`."""
+    client = get_redis_connection("default")
     prefix = cache.key_prefix
+    assert prefix, "config.test_settings sets the cache's KEY_PREFIX; without it this would match every key"
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)

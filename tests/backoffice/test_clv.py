@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import itertools
 import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,10 +29,14 @@ PUBLISHED_BGNBD_LOG_LIKELIHOOD = -9582.4
 PUBLISHED_GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "v": 15.44}
 
 
-def cdnow(filename: str) -> dict[str, np.ndarray]:
-    """A CDNOW summary shipped in the `lifetimes` wheel (dev extra), read as a file: the package is not imported."""
-    path = importlib.metadata.distribution("lifetimes").locate_file(f"lifetimes/datasets/{filename}")
-    with open(path, newline="") as f:
+# The CDNOW sample of Fader, Hardie & Lee, per customer: x, t_x, T in weeks and zbar (mean repeat value), as
+# shipped by the lifetimes package (MIT licensed); tests/backoffice/data/README.md says where it comes from.
+CDNOW = Path(__file__).parent / "data" / "cdnow_summary.csv"
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> dict[str, np.ndarray]:
+    with CDNOW.open(newline="") as f:
         rows = list(csv.DictReader(f))
     return {key: np.array([float(row[key]) for row in rows]) for key in rows[0] if key != "ID"}
 
@@ -43,28 +47,21 @@ def same_to_2_significant_digits(fitted: float, published: float) -> bool:
 
 
 @pytest.fixture(scope="module")
-def summary() -> dict[str, np.ndarray]:
-    return cdnow("cdnow_customers_summary.csv")  # frequency, recency, T in weeks
+def bgnbd(cdnow) -> clv.BgNbdParams:
+    return clv.bgnbd_fit(x=cdnow["x"], t_x=cdnow["t_x"], T=cdnow["T"])
 
 
-@pytest.fixture(scope="module")
-def bgnbd(summary) -> clv.BgNbdParams:
-    return clv.bgnbd_fit(x=summary["frequency"], t_x=summary["recency"], T=summary["T"])
-
-
-def test_bgnbd_fit_on_cdnow_matches_the_published_parameters(summary, bgnbd):
-    assert len(summary["T"]) == 2357
+def test_bgnbd_fit_on_cdnow_matches_the_published_parameters(cdnow, bgnbd):
+    assert len(cdnow["T"]) == 2357
     for name, published in PUBLISHED_BGNBD.items():
         assert same_to_2_significant_digits(getattr(bgnbd, name), published), (name, getattr(bgnbd, name))
         assert getattr(bgnbd, name) == pytest.approx(published, abs=1e-3)  # as tight as lifetimes' own test
-    log_likelihood = clv.bgnbd_log_likelihood(bgnbd, summary["frequency"], summary["recency"], summary["T"]).sum()
+    log_likelihood = clv.bgnbd_log_likelihood(bgnbd, cdnow["x"], cdnow["t_x"], cdnow["T"]).sum()
     assert log_likelihood == pytest.approx(PUBLISHED_BGNBD_LOG_LIKELIHOOD, abs=0.05)
 
 
-def test_gamma_gamma_fit_on_cdnow_matches_the_published_parameters():
-    data = cdnow("cdnow_customers_summary_with_transactions.csv")  # x, t_x, T, zbar (mean repeat value)
-    assert len(data["x"]) == 2357
-    fitted = clv.gamma_gamma_fit(x=data["x"], monetary=data["zbar"])
+def test_gamma_gamma_fit_on_cdnow_matches_the_published_parameters(cdnow):
+    fitted = clv.gamma_gamma_fit(x=cdnow["x"], monetary=cdnow["zbar"])
     for name, published in PUBLISHED_GAMMA_GAMMA.items():
         assert same_to_2_significant_digits(getattr(fitted, name), published), (name, getattr(fitted, name))
         assert getattr(fitted, name) == pytest.approx(published, abs=1e-2)
@@ -82,8 +79,8 @@ def test_conditional_expectation_matches_hardies_spreadsheet(bgnbd):
     assert float(expected) == pytest.approx(1.226, abs=1e-3)
 
 
-def test_predictions_are_sane(summary, bgnbd):
-    x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
+def test_predictions_are_sane(cdnow, bgnbd):
+    x, t_x, T = cdnow["x"], cdnow["t_x"], cdnow["T"]
     p_alive = clv.bgnbd_p_alive(bgnbd, x=x, t_x=t_x, T=T)
     assert np.all((p_alive >= 0) & (p_alive <= 1))
     assert np.all(p_alive[x == 0] == 1.0)

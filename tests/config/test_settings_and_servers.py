@@ -101,7 +101,7 @@ def test_suite_is_on_the_servers_it_was_given():
         assert cursor.fetchone()[0] >= 150000
     assert settings.SETTINGS_MODULE == "config.test_settings"
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
 
 
 @pytest.mark.parametrize("exit_code", [0, 3])

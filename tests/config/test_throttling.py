@@ -5,8 +5,12 @@ when Redis is down."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
+from config import throttling
 from config.throttling import limit_hit, rate_parse
 from feedback.models import FeedbackRecord
 from members.services import integration_token_create
@@ -106,11 +110,25 @@ def test_referral_entry_is_limited_per_member(api_client, settings):
 
 
 def test_limits_are_not_enforced_when_redis_is_down(settings, tmp_path):
-    """Money keeps moving without Redis: the limiter lets requests through when its Redis cannot be reached."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    """Money keeps moving without Redis: the limiter lets requests through when its Redis cannot be reached,
+    while the cache itself still fails loudly (django-redis with IGNORE_EXCEPTIONS off)."""
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache",
                                    "LOCATION": f"unix://{tmp_path}/no-redis-here.sock"}}
     assert limit_hit("down", "1/min") is None
     assert limit_hit("down", "1/min") is None
+    with pytest.raises(RedisConnectionError):
+        cache.get("anything")
+
+
+def test_limits_are_not_enforced_when_django_redis_reports_an_interrupted_connection(monkeypatch):
+    """django-redis wraps connection errors of its own cache calls in ConnectionInterrupted; that fails open too."""
+
+    def interrupted(alias="default", write=True):
+        raise ConnectionInterrupted(connection=None) from RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(throttling, "get_redis_connection", interrupted)
+    assert limit_hit("interrupted", "1/min") is None
+    assert limit_hit("interrupted", "1/min") is None
 
 
 def test_rate_parse():

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
+from django_redis import get_redis_connection
 
 from config.exceptions import DomainError
 from loyalty import leaderboards
@@ -29,7 +29,7 @@ _keys = itertools.count()
 
 
 def redis():
-    return cache._cache.get_client(write=True)
+    return get_redis_connection("default")
 
 
 def credit(member, points, *, kind=Kind.EARN, at=T0, key=None):
