@@ -25,7 +25,7 @@ def _entry_tier() -> Tier | None:
 @transaction.atomic
 def member_create(
     *,
-    email: str = "",
+    email: str | None = None,
     user: User | None = None,
     display_name: str = "",
     first_name: str = "",
@@ -37,14 +37,17 @@ def member_create(
 ) -> Member:
     """Create a member with a fresh member number and referral code (retrying the rare collision).
 
-    With `referral_code` the referrer is linked (see referral_apply). Sends `member_created`.
+    `email` None means the login's address (if there is a login), "" none. With `referral_code` the referrer
+    is linked (see referral_apply). Sends `member_created`.
     """
+    if email is None:
+        email = user.email if user else ""
     for attempt in range(_UNIQUE_RETRIES):
         try:
             with transaction.atomic():
                 member = Member.objects.create(
                     user=user,
-                    email=(email or (user.email if user else "")).lower(),
+                    email=email.lower(),
                     display_name=display_name,
                     first_name=first_name,
                     last_name=last_name,
@@ -89,7 +92,10 @@ def member_create_for_user(*, user: User, referral_code: str | None = None) -> t
         unclaimed.save(update_fields=["user", "updated_at"])
         member = unclaimed
     else:
-        member = member_create(user=user, via="signup")
+        # Another login's member may hold this address as its contact (that login's e-mail changed since):
+        # the new member then starts without a contact address rather than failing the verification.
+        taken = Member.objects.filter(email__iexact=user.email).exists()
+        member = member_create(user=user, email="" if taken else None, via="signup")
     refused = None
     if referral_code:
         try:

@@ -162,3 +162,20 @@ def test_referral_api_refuses_after_a_confirmed_purchase(api_client, member):
     _buy(member, "API-1", confirmed=True)
     response = api_client.post("/api/v1/me/referral/", {"referral_code": friend.referral_code}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "referral_too_late"
+
+
+def test_verifying_an_address_another_members_contact_holds_does_not_fail(client):
+    """Login A's member keeps A's old address as its contact after A changed the login's e-mail; B signs up
+    with that old address and verifies it: B gets a member of their own (no contact address), no error."""
+    first = MemberFactory()
+    old = first.user.email
+    User.objects.filter(pk=first.user_id).update(email="moved@example.test")
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.filter(user_id=first.user_id).update(email="moved@example.test")
+    assert _signup(client, old).status_code == 302
+    assert client.post(_confirm_link(old)).status_code == 302
+    newcomer = Member.objects.get(user__email=old)
+    assert newcomer.pk != first.pk and newcomer.email == ""
+    first.refresh_from_db()
+    assert first.user.email == "moved@example.test" and first.email == old
