@@ -29,6 +29,8 @@ from django.db import connection, transaction
 from scipy.optimize import minimize
 from scipy.special import gammaln, hyp2f1
 
+from config.sql import fetch_all
+
 logger = logging.getLogger(__name__)
 
 HORIZON_MONTHS = 12
@@ -218,10 +220,10 @@ def clv_scores_update(*, as_of: date) -> dict:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(_CUSTOMERS_SQL, {"tz": settings.FIDELIO_TIME_ZONE, "as_of": as_of})
-        rows = cursor.fetchall()
+        rows = fetch_all(cursor)
     summary: dict = {"as_of": as_of.isoformat(), "customers": len(rows), "repeat_customers": 0,
                      "bgnbd": None, "gamma_gamma": None}
-    ids = [row[0] for row in rows]
+    ids = [row["member_id"] for row in rows]
     with connection.cursor() as cursor:
         cursor.execute(_CLEAR_STALE_SQL, {"ids": ids})
     if not rows:
@@ -229,7 +231,7 @@ def clv_scores_update(*, as_of: date) -> dict:
         summary["seconds"] = round(time.perf_counter() - started, 3)
         return summary
 
-    data = np.array([row[1:] for row in rows], dtype=float)
+    data = np.array([(row["x"], row["t_x"], row["age"], row["monetary"]) for row in rows], dtype=float)
     x, t_x, T, monetary = data[:, 0], data[:, 1], data[:, 2], data[:, 3]
     summary["repeat_customers"] = int((x > 0).sum())
 

@@ -18,14 +18,21 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
+from config.sql import fetch_all
 from feedback.surveys import csat_for_period, nps_for_period
+from loyalty.models import LedgerEntry
 from members.periods import program_tz
+from rewards.models import Reward
 
 logger = logging.getLogger(__name__)
 
 GRANULARITIES = ("day", "week", "month", "quarter")
 RETENTION_GRANULARITIES = ("month", "quarter")
-CREDIT_KINDS = ("earn", "bonus", "referral", "birthday", "challenge")
+K = LedgerEntry.Kind
+CREDIT_KINDS = (K.EARN, K.BONUS, K.REFERRAL, K.BIRTHDAY, K.CHALLENGE)
+# The choice values the ledger and reward-cost queries compare with, passed as parameters (STYLE.md §12).
+_CHOICE_PARAMS = {"credit": list(CREDIT_KINDS), "adjust": K.ADJUST, "redeem": K.REDEEM, "expire": K.EXPIRE,
+                  "fixed_discount": Reward.Kind.FIXED_DISCOUNT}
 
 # R score × FM score (FM = (F + M + 1) // 2, i.e. their mean rounded half up) → segment. docs/metrics.md.
 S = MemberScore.Segment
@@ -89,8 +96,7 @@ def default_from(*, as_of: date) -> date:
 def _rows(query: str, params: dict) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        names = [c.name for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return fetch_all(cursor)
 
 
 def _money(value) -> str:
@@ -143,23 +149,22 @@ def sales_by_period(*, period: str, lo: datetime, cutoff: datetime) -> dict[date
 
 def program_by_period(*, period: str, lo: datetime, cutoff: datetime) -> tuple[dict, dict, dict]:
     """Members joined, ledger flows and reward cost per period start (three grouped queries)."""
-    params = {"period": period, "tz": settings.FIDELIO_TIME_ZONE, "lo": lo, "cutoff": cutoff,
-              "credit": list(CREDIT_KINDS)}
+    params = {"period": period, "tz": settings.FIDELIO_TIME_ZONE, "lo": lo, "cutoff": cutoff, **_CHOICE_PARAMS}
     trunc = "date_trunc(%(period)s, created_at AT TIME ZONE %(tz)s)::date"
     joined_sql = (f"SELECT {trunc} AS ps, count(*) AS n FROM members_member "  # noqa: S608 (constants only)
                   "WHERE created_at >= %(lo)s AND created_at < %(cutoff)s GROUP BY 1")
     joined = _rows(joined_sql, params)
     ledger = _rows(f"""
         SELECT {trunc} AS ps,
-               coalesce(sum(points) FILTER (WHERE kind = ANY(%(credit)s) OR (kind = 'adjust' AND points > 0)), 0)
+               coalesce(sum(points) FILTER (WHERE kind = ANY(%(credit)s) OR (kind = %(adjust)s AND points > 0)), 0)
                    AS issued,
-               coalesce(-sum(points) FILTER (WHERE kind = 'redeem'), 0) AS redeemed,
-               coalesce(-sum(points) FILTER (WHERE kind = 'expire'), 0) AS expired
+               coalesce(-sum(points) FILTER (WHERE kind = %(redeem)s), 0) AS redeemed,
+               coalesce(-sum(points) FILTER (WHERE kind = %(expire)s), 0) AS expired
         FROM loyalty_ledgerentry WHERE created_at >= %(lo)s AND created_at < %(cutoff)s GROUP BY 1""", params)  # noqa: S608 (constants only)
     cost = _rows("""
         SELECT date_trunc(%(period)s, r.created_at AT TIME ZONE %(tz)s)::date AS ps, sum(w.value) AS cost
         FROM rewards_redemption r JOIN rewards_reward w ON w.id = r.reward_id
-        WHERE w.kind = 'fixed_discount' AND w.value IS NOT NULL AND r.created_at >= %(lo)s
+        WHERE w.kind = %(fixed_discount)s AND w.value IS NOT NULL AND r.created_at >= %(lo)s
           AND r.created_at < %(cutoff)s GROUP BY 1""", params)
     return ({r["ps"]: r["n"] for r in joined}, {r["ps"]: r for r in ledger}, {r["ps"]: r["cost"] for r in cost})
 
@@ -208,7 +213,7 @@ def period_snapshots(*, as_of: date, first: date, period: str) -> list[dict]:
 def all_time_figures(*, as_of: date) -> dict:
     cutoff = local_midnight(as_of + timedelta(days=1))
     params = {"lo": datetime(1970, 1, 1, tzinfo=program_tz()), "cutoff": cutoff, "tz": settings.FIDELIO_TIME_ZONE,
-              "credit": list(CREDIT_KINDS), "year_ago": local_midnight(as_of + timedelta(days=1) - timedelta(days=365))}
+              **_CHOICE_PARAMS, "year_ago": local_midnight(as_of + timedelta(days=1) - timedelta(days=365))}
     sales = _rows(f"""
         WITH m AS (SELECT member_id, count(*) AS orders, sum(net) AS revenue, max(occurred_at) AS last_at,
                           min(occurred_at) AS first_at
@@ -223,15 +228,15 @@ def all_time_figures(*, as_of: date) -> dict:
     figures["clv_historic"] = _ratio(sales["revenue"] or 0, sales["customers"], "0.01")
     program = _rows("""
         SELECT (SELECT count(*) FROM members_member WHERE created_at < %(cutoff)s) AS members,
-               coalesce(sum(points) FILTER (WHERE kind = ANY(%(credit)s) OR (kind = 'adjust' AND points > 0)), 0)
+               coalesce(sum(points) FILTER (WHERE kind = ANY(%(credit)s) OR (kind = %(adjust)s AND points > 0)), 0)
                    AS issued,
-               coalesce(-sum(points) FILTER (WHERE kind = 'redeem'), 0) AS redeemed,
-               coalesce(-sum(points) FILTER (WHERE kind = 'expire'), 0) AS expired,
+               coalesce(-sum(points) FILTER (WHERE kind = %(redeem)s), 0) AS redeemed,
+               coalesce(-sum(points) FILTER (WHERE kind = %(expire)s), 0) AS expired,
                coalesce(sum(points), 0) AS outstanding
         FROM loyalty_ledgerentry WHERE created_at < %(cutoff)s""", params)[0]
     reward_cost = _rows("""
         SELECT coalesce(sum(w.value), 0) AS cost FROM rewards_redemption r JOIN rewards_reward w ON w.id = r.reward_id
-        WHERE w.kind = 'fixed_discount' AND w.value IS NOT NULL AND r.created_at < %(cutoff)s""", params)[0]["cost"]
+        WHERE w.kind = %(fixed_discount)s AND w.value IS NOT NULL AND r.created_at < %(cutoff)s""", params)[0]["cost"]
     point_value = Decimal(settings.FIDELIO_POINT_VALUE)
     issued, redeemed, expired = int(program["issued"]), int(program["redeemed"]), int(program["expired"])
     outstanding = int(program["outstanding"])
@@ -292,7 +297,7 @@ def cohort_cells(*, as_of: date) -> list[CohortCell]:
 def member_scores_update(*, as_of: date) -> int:
     """Upsert every member's MemberScore for `as_of` (RFM + historic CLV) with one INSERT … SELECT.
     Members without an order get frequency 0, monetary 0, no scores and no segment."""
-    segments = ", ".join(f"({r}, {fm + 1}, '{seg}')" for r, row in SEGMENT_MAP.items() for fm, seg in enumerate(row))
+    segments = [(r, fm + 1, seg) for r, row in SEGMENT_MAP.items() for fm, seg in enumerate(row)]
     tie = 'coalesce(m.external_id, m.member_number) COLLATE "C", m.member_number COLLATE "C"'
     query = f"""
         WITH a AS (
@@ -312,7 +317,8 @@ def member_scores_update(*, as_of: date) -> int:
                coalesce(seg.segment, ''), coalesce(s.monetary, 0)
         FROM members_member mem
         LEFT JOIN s ON s.member_id = mem.id
-        LEFT JOIN (VALUES {segments}) AS seg(r, fm, segment) ON seg.r = s.r AND seg.fm = (s.f + s.m + 1) / 2
+        LEFT JOIN unnest(%(seg_r)s::int[], %(seg_fm)s::int[], %(seg_name)s::varchar[]) AS seg(r, fm, segment)
+               ON seg.r = s.r AND seg.fm = (s.f + s.m + 1) / 2
         WHERE mem.created_at < %(cutoff)s OR s.member_id IS NOT NULL
         ON CONFLICT (member_id) DO UPDATE SET
             as_of = EXCLUDED.as_of, recency_days = EXCLUDED.recency_days, frequency = EXCLUDED.frequency,
@@ -320,7 +326,9 @@ def member_scores_update(*, as_of: date) -> int:
             m_score = EXCLUDED.m_score, segment = EXCLUDED.segment, clv_historic = EXCLUDED.clv_historic
     """  # noqa: S608 (constants only)
     params = {"as_of": as_of, "tz": settings.FIDELIO_TIME_ZONE, "lo": datetime(1970, 1, 1, tzinfo=program_tz()),
-              "cutoff": local_midnight(as_of + timedelta(days=1))}
+              "cutoff": local_midnight(as_of + timedelta(days=1)),
+              "seg_r": [r for r, _, _ in segments], "seg_fm": [fm for _, fm, _ in segments],
+              "seg_name": [seg for _, _, seg in segments]}
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.rowcount

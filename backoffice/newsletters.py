@@ -46,6 +46,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from backoffice.models import Newsletter, NewsletterDelivery
 from config.exceptions import Conflict, DomainError, Gone, NotFound
+from config.sql import fetch_one
 from loyalty.models import PointsLot
 from loyalty.selectors import points_expiring_get
 from members.models import Member
@@ -418,8 +419,8 @@ def newsletter_send_run(*, newsletter_id: int, batch_size: int | None = None, ra
         result.skipped = True
         return result
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_ADVISORY_NAMESPACE, newsletter_id])
-        if not cursor.fetchone()[0]:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s) AS locked", [_ADVISORY_NAMESPACE, newsletter_id])
+        if not fetch_one(cursor)["locked"]:
             result.skipped = True
             return result
     try:

@@ -21,9 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, Gone, NotFound
+from config.sql import fetch_all
 from feedback.models import TEXT_MAX, Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
 from loyalty import ledger
 from loyalty.challenges import Event, challenge_event_record
+from loyalty.models import Purchase
 from members.models import Member
 
 log = logging.getLogger(__name__)
@@ -258,7 +260,7 @@ SELECT DISTINCT ON (p.member_id)
   FROM loyalty_purchase p
   JOIN members_member m ON m.id = p.member_id AND m.email <> ''
  WHERE p.confirmed_at IS NOT NULL
-   AND p.status IN ('confirmed', 'partly_returned')
+   AND p.status = ANY(%(statuses)s::varchar[])
    AND p.confirmed_at <= %(due_before)s
    AND p.confirmed_at > %(too_late)s
    AND p.confirmed_at >= %(survey_created)s
@@ -294,12 +296,13 @@ def _survey_invite(survey: Survey, *, now: datetime) -> list[int]:
                 "survey": survey.pk, "now": now, "expires": expires, "due_before": due_before,
                 "too_late": due_before - timedelta(days=LATE_GRACE_DAYS), "survey_created": survey.created_at,
                 "spacing": now - timedelta(days=survey.min_days_between),
+                "statuses": [Purchase.Status.CONFIRMED, Purchase.Status.PARTLY_RETURNED],
             })
         else:
             tiers = [t.pk for t in survey.audience_tiers.all()]
             cursor.execute(_SCHEDULED_SQL, {"survey": survey.pk, "now": now, "expires": expires,
                                             "by_tier": bool(tiers), "tiers": tiers})
-        return [row[0] for row in cursor.fetchall()]
+        return [row["id"] for row in fetch_all(cursor)]
 
 
 def survey_invitations_create_due(*, now: datetime | None = None) -> int:

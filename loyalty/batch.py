@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from config.api import _first_message
 from config.exceptions import DomainError
+from config.sql import fetch_all
 from loyalty import ledger
 from loyalty.challenges import challenges_on_purchase_confirmed
 from loyalty.models import Challenge, LedgerEntry, Purchase, PurchaseItem
@@ -175,7 +176,7 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
     ], strict=True))
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [now, *[list(c) for c in cols]])
-        inserted = {(s, o): pk for pk, s, o in cursor.fetchall()}
+        inserted = {(row["source"], row["order_id"]): row["id"] for row in fetch_all(cursor)}
 
     items, pending, credits, confirmed_members, confirmed_ids = [], {}, [], set(), []
     for i, data, digest, member, points, breakdown, _confirm_after, at_once in rows:

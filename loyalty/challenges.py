@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import Conflict, NotFound
+from config.sql import fetch_all
 from loyalty import ledger
 from loyalty.models import (
     Challenge,
@@ -175,7 +176,9 @@ WITH wanted (challenge_id, period_start, period_end, auto) AS (
     ORDER BY p.challenge_id
     FOR UPDATE OF p
 )
-SELECT * FROM created UNION ALL SELECT * FROM joined
+SELECT id, challenge_id, joined_at, completed_at FROM created
+UNION ALL
+SELECT id, challenge_id, joined_at, completed_at FROM joined
 """
 
 # Insert the event once per participation and read back every counting event of the participations it
@@ -226,8 +229,8 @@ def challenge_event_record(*, event: Event, now: datetime | None = None, tier_id
             "starts": [periods[c.pk][0] for c in chosen], "ends": [periods[c.pk][1] for c in chosen],
             "autos": [c.enrolment == Challenge.Enrolment.AUTOMATIC for c in chosen],
         })
-        rows = cursor.fetchall()
-        counting = [pk for pk, _challenge_id, joined_at, _done in rows if event.occurred_at >= joined_at]
+        rows = fetch_all(cursor)
+        counting = [row["id"] for row in rows if event.occurred_at >= row["joined_at"]]
         if not counting:
             return []
         cursor.execute(_EVENTS, {
@@ -235,16 +238,18 @@ def challenge_event_record(*, event: Event, now: datetime | None = None, tier_id
             "categories": json.dumps(list(event.categories)), "occurred_at": event.occurred_at,
         })
         events: dict[int, list[ChallengeEvent]] = {}
-        for participation_id, value, categories, occurred_at in cursor.fetchall():
+        for row in fetch_all(cursor):
+            categories = row["categories"]
             if isinstance(categories, str):  # Django has psycopg load jsonb as text
                 categories = json.loads(categories)
-            events.setdefault(participation_id, []).append(
-                ChallengeEvent(value=value, categories=categories, occurred_at=occurred_at))
+            events.setdefault(row["participation_id"], []).append(
+                ChallengeEvent(value=row["value"], categories=categories, occurred_at=row["occurred_at"]))
         if not events:
             return []  # delivered before: nothing changes
-        participations = [ChallengeParticipation(pk=pk, challenge_id=challenge_id, member_id=event.member_id,
-                                                 joined_at=joined_at, completed_at=done)
-                          for pk, challenge_id, joined_at, done in rows if pk in events]
+        participations = [ChallengeParticipation(pk=row["id"], challenge_id=row["challenge_id"],
+                                                 member_id=event.member_id, joined_at=row["joined_at"],
+                                                 completed_at=row["completed_at"])
+                          for row in rows if row["id"] in events]
         return _progress_write(participations, by_id, events, now=now)
 
 

@@ -21,7 +21,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.sql import fetch_all, fetch_one
 from loyalty.batch import purchases_record_batch
+from loyalty.models import Purchase
 from members.codes import member_number_generate, referral_code_generate
 from members.models import Tier
 from members.periods import program_tz
@@ -167,8 +169,8 @@ _INSERT_PURCHASES = """
 INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status, awards_points,
     points_earned, points_pending, points_reversed, returned_amount, confirm_after, confirmed_at, earn_breakdown,
     request_hash, created_at)
-SELECT member_id, %(source)s, order_id, amount, currency, occurred_at, 'confirmed', false, 0, 0, 0, 0,
-       occurred_at + make_interval(days => %(window)s), %(now)s, 'history import: no points',
+SELECT member_id, %(source)s, order_id, amount, currency, occurred_at, %(status)s, false, 0, 0, 0, 0,
+       occurred_at + make_interval(days => %(window)s), %(now)s, %(breakdown)s,
        encode(sha256(convert_to(concat_ws('|', member_id, order_id, amount, currency,
            to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), ''), 'UTF8')), 'hex'),
        %(now)s
@@ -185,6 +187,10 @@ WHERE p.request_hash <> encode(sha256(convert_to(concat_ws('|', r.member_id, r.o
 ORDER BY r.line
 """
 
+_UNMATCHED = "SELECT line FROM import_rows WHERE member_id IS NULL ORDER BY line"
+_MATCHED = "SELECT line, member_id FROM import_rows WHERE member_id IS NOT NULL"
+_MATCHED_COUNT = "SELECT count(*) AS matched FROM import_rows WHERE member_id IS NOT NULL"
+
 
 def _copy_chunk(cursor, chunk: list[Row]) -> None:
     buffer = io.StringIO()
@@ -200,7 +206,7 @@ def _copy_chunk(cursor, chunk: list[Row]) -> None:
 
 def _create_members(cursor, now: datetime, entry_tier_id: int | None) -> int:
     cursor.execute(_MISSING)
-    missing = cursor.fetchall()
+    missing = fetch_all(cursor)
     created = 0
     for _attempt in range(6):  # a random code may collide; retry just those
         if not missing:
@@ -208,14 +214,15 @@ def _create_members(cursor, now: datetime, entry_tier_id: int | None) -> int:
         numbers = [member_number_generate() for _ in missing]
         codes = [referral_code_generate() for _ in missing]
         cursor.execute(_INSERT_MEMBERS, [now, now, entry_tier_id, numbers, codes,
-                                         [m[2] for m in missing], [m[1] for m in missing]])
-        done = cursor.fetchall()
+                                         [m["email"] for m in missing], [m["customer_id"] for m in missing]])
+        done = fetch_all(cursor)
         created += len(done)
-        by_id = {ext for ext, _ in done if ext}
-        by_email = {email for ext, email in done if not ext and email}
-        missing = [m for m in missing if not ((m[1] and m[1] in by_id) or (not m[1] and m[2] in by_email))]
+        by_id = {d["external_id"] for d in done if d["external_id"]}
+        by_email = {d["email"] for d in done if not d["external_id"] and d["email"]}
+        missing = [m for m in missing if not ((m["customer_id"] and m["customer_id"] in by_id)
+                                              or (not m["customer_id"] and m["email"] in by_email))]
         # e-mail-only customers whose address was taken meanwhile will match by e-mail below
-        missing = [m for m in missing if m[1]]
+        missing = [m for m in missing if m["customer_id"]]
     return created
 
 
@@ -245,12 +252,12 @@ def purchases_import(
             cursor.execute(_MATCH)
             report.members_created += _create_members(cursor, now, entry_tier_id)
             cursor.execute(_MATCH)
-            cursor.execute("SELECT line FROM import_rows WHERE member_id IS NULL ORDER BY line")
-            for (line,) in cursor.fetchall():
-                report.rejected.append((line, "no member could be matched or created for this customer"))
+            cursor.execute(_UNMATCHED)
+            for row in fetch_all(cursor):
+                report.rejected.append((row["line"], "no member could be matched or created for this customer"))
             if awards_points:
-                cursor.execute("SELECT line, member_id FROM import_rows WHERE member_id IS NOT NULL")
-                members = dict(cursor.fetchall())
+                cursor.execute(_MATCHED)
+                members = {row["line"]: row["member_id"] for row in fetch_all(cursor)}
                 rows = [r for r in chunk if r.line in members]
                 validated = [(k, {"member": members[r.line], "order_id": r.order_id, "amount": r.amount,
                                   "occurred_at": r.occurred_at, "currency": r.currency, "source": source})
@@ -264,15 +271,16 @@ def purchases_import(
                     else:
                         report.rejected.append((r.line, f"{result['code']}: {result['detail']}"))
             else:
-                params = {"source": source, "window": settings.FIDELIO_RETURN_WINDOW_DAYS, "now": now}
+                params = {"source": source, "window": settings.FIDELIO_RETURN_WINDOW_DAYS, "now": now,
+                          "status": Purchase.Status.CONFIRMED, "breakdown": "history import: no points"}
                 cursor.execute(_INSERT_PURCHASES, params)
                 inserted = cursor.rowcount
                 cursor.execute(_CONFLICTS, params)
-                conflicts = cursor.fetchall()
-                for line, order_id in conflicts:
-                    report.rejected.append((line, f"order {order_id} exists with different details"))
-                cursor.execute("SELECT count(*) FROM import_rows WHERE member_id IS NOT NULL")
-                matched = cursor.fetchone()[0]
+                conflicts = fetch_all(cursor)
+                for row in conflicts:
+                    report.rejected.append((row["line"], f"order {row['order_id']} exists with different details"))
+                cursor.execute(_MATCHED_COUNT)
+                matched = fetch_one(cursor)["matched"]
                 report.created += inserted
                 report.existing += matched - inserted - len(conflicts)
         if progress:

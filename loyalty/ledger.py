@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from config.sql import fetch_one
 from loyalty import leaderboards
 from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
 from loyalty.models import LedgerEntry, LotDraw, PointsLot, Purchase, Return
@@ -154,7 +155,7 @@ WITH ordered AS (
 ), balance AS (
     UPDATE members_member SET points_balance = points_balance - %(take)s WHERE id = %(member)s AND %(take)s > 0
 )
-SELECT (SELECT id FROM entry), (SELECT COALESCE(SUM(take), 0) FROM spent)
+SELECT (SELECT id FROM entry) AS entry_id, (SELECT COALESCE(SUM(take), 0) FROM spent) AS spent
 """
 
 
@@ -218,7 +219,8 @@ def _debit(*, member, points, kind, description, idempotency_key, reference, all
             "reverses": reverses.pk if reverses else None, "author": author_id, "shortfall": points - take,
             "balance_after": balance_after, "key": idempotency_key, "now": now,
         })
-        entry_id, spent = cursor.fetchone()
+        done = fetch_one(cursor)
+    entry_id, spent = done["entry_id"], done["spent"]
     if spent != take:
         raise AssertionError(f"lots of member {locked.pk} held {spent} of the {take} points to take")
     locked.points_balance = balance_after
@@ -469,16 +471,16 @@ WITH ins AS (
     WHERE id = %s AND %s <> 0 AND EXISTS (SELECT 1 FROM ins)
     RETURNING id
 )
-SELECT (SELECT id FROM ins){figures}
+SELECT (SELECT id FROM ins) AS purchase_id{figures}
 """
 
 
 def purchase_insert_pending(*, purchase: Purchase, pending: int, figures_sql: str | None, figures_params: list
-                            ) -> tuple[int | None, list]:
+                            ) -> tuple[int | None, dict]:
     """Insert a purchase if its (source, order id) is new and add `pending` points to its member, in ONE
     statement that also returns the member's qualifying aggregates (`figures_sql`, which sees the state
     before this insert; None for none). The caller holds the member's row lock. Returns (new id or None,
-    aggregates)."""
+    the aggregates by their column names in `figures_sql`)."""
     from django.db import connection
 
     p = purchase
@@ -489,5 +491,6 @@ def purchase_insert_pending(*, purchase: Purchase, pending: int, figures_sql: st
             p.points_earned, p.points_pending, p.confirm_after, p.earn_breakdown, p.request_hash, p.created_at,
             pending, p.member_id, pending, *figures_params,
         ])
-        row = cursor.fetchone()
-    return row[0], list(row[1:])
+        row = fetch_one(cursor)
+    purchase_id = row.pop("purchase_id")
+    return purchase_id, row

@@ -36,11 +36,13 @@ def _qualifying_aggregates(now: datetime) -> tuple[list[int], object, dict]:
 
 def qualifying_sql(*, member_id: int, now: datetime) -> tuple[str, list, list[int]]:
     """The qualifying_figures aggregate as SQL, for statements that also write (purchase_record).
-    Returns (a SELECT yielding one column per window, its parameters, the windows)."""
+    Returns (a SELECT yielding one column per window, named m<months> as in qualifying_figures' aggregates,
+    its parameters, the windows)."""
     windows = tier_windows()
     value = ("points_earned - points_reversed" if settings.FIDELIO_TIER_BASIS == "points"
              else "amount - returned_amount")
-    columns = ", ".join(f"COALESCE(SUM({value}) FILTER (WHERE occurred_at > %s), 0)" for _ in windows)
+    columns = ", ".join(f"COALESCE(SUM({value}) FILTER (WHERE occurred_at > %s), 0) AS m{months}"
+                        for months in windows)
     params = [add_months(now, -months) for months in windows] + [member_id, now]
     sql = f"SELECT {columns} FROM loyalty_purchase WHERE member_id = %s AND occurred_at <= %s"  # noqa: S608
     return sql, params, windows
@@ -102,8 +104,9 @@ def ledger_list(*, member: Member) -> QuerySet[LedgerEntry]:
 
 
 _MISMATCH_SQL = """
-SELECT m.id, m.member_number, m.points_balance, COALESCE(l.total, 0), COALESCE(lt.total, 0),
-       m.pending_points, COALESCE(p.total, 0)
+SELECT m.id AS member_id, m.member_number, m.points_balance AS balance, COALESCE(l.total, 0) AS ledger_sum,
+       COALESCE(lt.total, 0) AS lots_remaining, m.pending_points AS pending,
+       COALESCE(p.total, 0) AS pending_from_purchases
 FROM members_member m
 LEFT JOIN (SELECT member_id, SUM(points) AS total FROM loyalty_ledgerentry GROUP BY member_id) l
        ON l.member_id = m.id
@@ -120,7 +123,8 @@ ORDER BY m.id
 """
 
 _LOT_SQL = """
-SELECT lot.id, lot.member_id, lot.points, lot.remaining, e.points, e.member_id
+SELECT lot.id AS lot_id, lot.member_id, lot.points, lot.remaining, e.points AS entry_points,
+       e.member_id AS entry_member_id
 FROM loyalty_pointslot lot JOIN loyalty_ledgerentry e ON e.id = lot.entry_id
 WHERE lot.points <> e.points OR lot.member_id <> e.member_id OR lot.remaining < 0 OR lot.remaining > lot.points
 ORDER BY lot.id
@@ -132,17 +136,11 @@ def ledger_mismatches() -> dict[str, list]:
     differ from their unconfirmed purchases; and every lot inconsistent with its entry. Set-based SQL."""
     from django.db import connection
 
+    from config.sql import fetch_all
+
     with connection.cursor() as cursor:
         cursor.execute(_MISMATCH_SQL)
-        members = [
-            {"member_id": r[0], "member_number": r[1], "balance": r[2], "ledger_sum": r[3], "lots_remaining": r[4],
-             "pending": r[5], "pending_from_purchases": r[6]}
-            for r in cursor.fetchall()
-        ]
+        members = fetch_all(cursor)  # member_id, member_number, balance, ledger_sum, lots_remaining, pending, …
         cursor.execute(_LOT_SQL)
-        lots = [
-            {"lot_id": r[0], "member_id": r[1], "points": r[2], "remaining": r[3], "entry_points": r[4],
-             "entry_member_id": r[5]}
-            for r in cursor.fetchall()
-        ]
+        lots = fetch_all(cursor)  # lot_id, member_id, points, remaining, entry_points, entry_member_id
     return {"members": members, "lots": lots}

@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from config.sql import fetch_one
 from loyalty import ledger
 from loyalty.challenges import (
     challenges_on_purchase_confirmed,
@@ -96,6 +97,9 @@ def purchase_validate(data: PurchaseIn, *, now: datetime) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- purchase
+_LOCK_MEMBER = "SELECT id, tier_id FROM members_member WHERE id = %s FOR UPDATE"
+
+
 def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: datetime | None = None
                     ) -> tuple[Purchase, bool]:
     """Record a purchase once per (source, order id). Returns (purchase, created).
@@ -115,13 +119,13 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
         # Lock only the member row (raw SQL: this is the hottest query); its tier comes from the memoised
         # tier list (no join).
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id, tier_id FROM members_member WHERE id = %s FOR UPDATE", [data.member_id])
-            row = cursor.fetchone()
+            cursor.execute(_LOCK_MEMBER, [data.member_id])
+            row = fetch_one(cursor)
         member = None
         if row is not None:
-            member = Member(pk=row[0], tier_id=row[1])
+            member = Member(pk=row["id"], tier_id=row["tier_id"])
             member._state.adding = False
-            member.tier = next((t for t in tiers_ranked() if t.pk == row[1]), None)
+            member.tier = next((t for t in tiers_ranked() if t.pk == row["tier_id"]), None)
         if member is None:
             purchase, created = None, False
         else:
@@ -177,8 +181,8 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
         # The aggregate ran before the insert: add this purchase where its date falls in the window.
         own = points if settings.FIDELIO_TIER_BASIS == "points" else data.amount
         figures = {
-            months: total + (own if add_months(now, -months) < data.occurred_at <= now else 0)
-            for months, total in zip(windows, sums, strict=True)
+            months: sums[f"m{months}"] + (own if add_months(now, -months) < data.occurred_at <= now else 0)
+            for months in windows
         }
         tier_upgrade_if_qualified(member=member, figures=figures, basis=settings.FIDELIO_TIER_BASIS, now=now)
     return purchase, True

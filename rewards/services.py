@@ -19,6 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from config.sql import fetch_one
 from loyalty import ledger
 from loyalty.models import LedgerEntry
 from members.models import Member
@@ -66,9 +67,9 @@ class _CodeClash(Exception):
 
 
 _LOOKUP = """
-SELECT r.id, r.name, r.kind, r.value, r.cost_points, r.stock, r.limit_per_member, r.limit_period_days,
-       r.available_from, r.available_until, r.voucher_valid_days, r.is_birthday_reward, r.is_active,
-       r.minimum_tier_id, t.rank, t.name, x.id
+SELECT r.id AS reward_id, r.name, r.kind, r.value, r.cost_points, r.stock, r.limit_per_member,
+       r.limit_period_days, r.available_from, r.available_until, r.voucher_valid_days, r.is_birthday_reward,
+       r.is_active, r.minimum_tier_id, t.rank AS tier_rank, t.name AS tier_name, x.id AS redemption_id
 FROM (SELECT 1) AS one
 LEFT JOIN rewards_reward r ON r.id = %(reward)s
 LEFT JOIN members_tier t ON t.id = r.minimum_tier_id
@@ -76,7 +77,7 @@ LEFT JOIN rewards_redemption x ON x.idempotency_scope = %(scope)s AND x.idempote
 """
 
 _LOCK_MEMBER = """
-SELECT m.points_balance, t.rank FROM members_member m LEFT JOIN members_tier t ON t.id = m.tier_id
+SELECT m.points_balance, t.rank AS tier_rank FROM members_member m LEFT JOIN members_tier t ON t.id = m.tier_id
 WHERE m.id = %s FOR UPDATE OF m
 """
 
@@ -98,26 +99,29 @@ redemption AS (
 voucher AS (
     INSERT INTO rewards_voucher (redemption_id, member_id, reward_id, code, kind, value, currency, status, expires_at,
         used_at, used_order_id, cancelled_at, cancel_reason, cancelled_by_id, created_at)
-    SELECT redemption.id, %(member)s, %(reward)s, %(code)s, %(kind)s, %(value)s, %(currency)s, 'issued',
+    SELECT redemption.id, %(member)s, %(reward)s, %(code)s, %(kind)s, %(value)s, %(currency)s, %(status)s,
            %(expires_at)s, NULL, '', NULL, '', NULL, %(now)s
     FROM redemption
     ON CONFLICT (code) DO NOTHING
     RETURNING id
 )
-SELECT (SELECT ok FROM debit_ok), (SELECT id FROM redemption), (SELECT id FROM voucher),
-       (SELECT id FROM debit_entry), (SELECT COALESCE(SUM(take), 0) FROM debit_spent)
+SELECT (SELECT ok FROM debit_ok) AS ok, (SELECT id FROM redemption) AS redemption_id,
+       (SELECT id FROM voucher) AS voucher_id, (SELECT id FROM debit_entry) AS entry_id,
+       (SELECT COALESCE(SUM(take), 0) FROM debit_spent) AS spent
 """
 
 
-def _reward_from_row(row) -> Reward:
+def _reward_from_row(row: dict) -> Reward:
     from members.models import Tier
 
-    reward = Reward(pk=row[0], name=row[1], kind=row[2], value=row[3], cost_points=row[4], stock=row[5],
-                    limit_per_member=row[6], limit_period_days=row[7], available_from=row[8],
-                    available_until=row[9], voucher_valid_days=row[10], is_birthday_reward=row[11], is_active=row[12],
-                    minimum_tier_id=row[13])
-    if row[13] is not None:
-        reward.minimum_tier = Tier(pk=row[13], rank=row[14], name=row[15])
+    reward = Reward(pk=row["reward_id"], name=row["name"], kind=row["kind"], value=row["value"],
+                    cost_points=row["cost_points"], stock=row["stock"], limit_per_member=row["limit_per_member"],
+                    limit_period_days=row["limit_period_days"], available_from=row["available_from"],
+                    available_until=row["available_until"], voucher_valid_days=row["voucher_valid_days"],
+                    is_birthday_reward=row["is_birthday_reward"], is_active=row["is_active"],
+                    minimum_tier_id=row["minimum_tier_id"])
+    if row["minimum_tier_id"] is not None:
+        reward.minimum_tier = Tier(pk=row["minimum_tier_id"], rank=row["tier_rank"], name=row["tier_name"])
     reward._state.adding = False
     return reward
 
@@ -141,10 +145,10 @@ def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_sc
     for _ in range(3):
         with connection.cursor() as cursor:
             cursor.execute(_LOOKUP, {"reward": reward_id, "scope": idempotency_scope, "key": key})
-            row = cursor.fetchone()
-        if row[16] is not None:
-            return _replayed(row[16], digest), False
-        if row[0] is None:
+            row = fetch_one(cursor)
+        if row["redemption_id"] is not None:
+            return _replayed(row["redemption_id"], digest), False
+        if row["reward_id"] is None:
             raise RewardNotFound(field="reward")
         reward = _reward_from_row(row)
         try:
@@ -180,10 +184,10 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(_LOCK_MEMBER, [member_id])
-            locked = cursor.fetchone()
+            locked = fetch_one(cursor)
         if locked is None:
             raise DomainError("No such member.", field="member", code="unknown_member")
-        balance, rank = locked[0], locked[1] or 0
+        balance, rank = locked["points_balance"], locked["tier_rank"] or 0
         if reward.minimum_tier_id and rank < reward.minimum_tier.rank:
             raise TierRequired(f"{reward.name} is for {reward.minimum_tier.name} members and above.", field="reward")
         if reward.limit_per_member and _limit_used(member_id=member_id, reward=reward, now=now) >= \
@@ -204,11 +208,12 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
         )
         params.update(member=member_id, reward=reward.pk, cost=reward.cost_points, source=source, scope=scope,
                       key=key, hash=digest, now=now, code=code, kind=reward.kind, value=reward.value,
-                      currency=settings.FIDELIO_CURRENCY, expires_at=expires_at)
+                      currency=settings.FIDELIO_CURRENCY, status=Voucher.Status.ISSUED, expires_at=expires_at)
         with connection.cursor() as cursor:
             cursor.execute(_REDEEM.format(debit_reads=debit_reads, debit_writes=debit_writes), params)
-            ok, redemption_id, voucher_id, entry_id, spent = cursor.fetchone()
-        if not ok:
+            done = fetch_one(cursor)
+        redemption_id, voucher_id, entry_id = done["redemption_id"], done["voucher_id"], done["entry_id"]
+        if not done["ok"]:
             # Lots past their date (the daily task has not expired them yet) hold part of the balance, and
             # the valid ones do not cover the cost.
             spendable = ledger.points_expire_due_for(member_id=member_id, balance=balance, now=now)
@@ -219,8 +224,8 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
             raise _KeyTaken
         if voucher_id is None:
             raise _CodeClash
-        if spent != reward.cost_points:
-            raise AssertionError(f"debited {spent} of {reward.cost_points} points")
+        if done["spent"] != reward.cost_points:
+            raise AssertionError(f"debited {done['spent']} of {reward.cost_points} points")
     entry = LedgerEntry(pk=entry_id, member_id=member_id, points=-reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
                         balance_after=balance - reward.cost_points, created_at=now)
     redemption = Redemption(pk=redemption_id, member_id=member_id, reward=reward, points_spent=reward.cost_points,
@@ -246,7 +251,7 @@ def _stock_take(reward: Reward) -> None:
 _VOUCHER_INSERT = """
 INSERT INTO rewards_voucher (redemption_id, member_id, reward_id, code, kind, value, currency, status, expires_at,
     used_at, used_order_id, cancelled_at, cancel_reason, cancelled_by_id, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, 'issued', %s, NULL, '', NULL, '', NULL, %s)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '', NULL, '', NULL, %s)
 ON CONFLICT (code) DO NOTHING
 RETURNING id
 """
@@ -258,13 +263,14 @@ def _voucher_issue(redemption: Redemption, reward: Reward, *, now: datetime) -> 
         for _ in range(5):  # a clash among 31^12 codes is astronomically rare; draw again if it happens
             code = voucher_code_new()
             cursor.execute(_VOUCHER_INSERT, [redemption.pk, redemption.member_id, reward.pk, code, reward.kind,
-                                             reward.value, settings.FIDELIO_CURRENCY, expires_at, now])
-            row = cursor.fetchone()
+                                             reward.value, settings.FIDELIO_CURRENCY, Voucher.Status.ISSUED,
+                                             expires_at, now])
+            row = fetch_one(cursor)
             if row is not None:
                 break
         else:  # pragma: no cover - would take a broken random source
             raise RuntimeError("could not draw an unused voucher code")
-    return Voucher(pk=row[0], redemption=redemption, member_id=redemption.member_id, reward=reward, code=code,
+    return Voucher(pk=row["id"], redemption=redemption, member_id=redemption.member_id, reward=reward, code=code,
                    kind=reward.kind, value=reward.value, currency=settings.FIDELIO_CURRENCY, expires_at=expires_at,
                    status=Voucher.Status.ISSUED, created_at=now)
 
