@@ -7,6 +7,8 @@ one field is to blame; validation errors also carry ``errors``: every field with
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -17,6 +19,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from config.exceptions import DomainError
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +40,15 @@ _CODES: dict[type[exceptions.APIException], str] = {
 }
 
 
-def error_body(code: str, detail: str, field: str | None = None, **extra) -> dict:
-    body = {"code": code, "detail": detail}
+def error_body(code: str, detail: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "detail": detail}
     if field:
         body["field"] = field
     body.update(extra)
     return body
 
 
-def _first_message(data) -> tuple[str | None, str]:
+def _first_message(data: Any) -> tuple[str | None, str]:
     """(field, message) of the first validation message, walking nested dicts and lists."""
     if isinstance(data, dict):
         for key, value in data.items():
@@ -56,33 +61,34 @@ def _first_message(data) -> tuple[str | None, str]:
     return None, str(data)
 
 
-def _rollback(context) -> None:
+def _rollback(context: Mapping[str, Any]) -> None:
     """ATOMIC_REQUESTS: a refused request writes nothing — roll back the request's transaction. Views marked
     non_atomic_requests (they run their own short transactions) have none to roll back; any atomic block
     around them belongs to their caller (a test, for one) and is left alone."""
     request = context.get("request")
     match = getattr(request, "resolver_match", None)
-    non_atomic = getattr(match.func, "_non_atomic_requests", set()) if match else set()
+    non_atomic: Collection[str] = getattr(match.func, "_non_atomic_requests", set()) if match else set()
     for db in connections.all():
         if db.settings_dict["ATOMIC_REQUESTS"] and db.in_atomic_block and db.alias not in non_atomic:
             db.set_rollback(True)
 
 
-def _drf_response(exc, context) -> Response | None:
+def _drf_response(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     """DRF's own exception_handler, with our rollback rule."""
     if not isinstance(exc, exceptions.APIException):
         return None
-    headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    headers: dict[str, str] = {}
+    # Only some exceptions carry these (NotAuthenticated's auth_header, Throttled's wait).
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
     data = exc.detail if isinstance(exc.detail, (list, dict)) else {"detail": exc.detail}
     _rollback(context)
     return Response(data, status=exc.status_code, headers=headers)
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         _rollback(context)
         retry_after = getattr(exc, "retry_after", None)
@@ -103,12 +109,10 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
 
     response = _drf_response(exc, context)
-    if response is None:
+    if response is None or not isinstance(exc, exceptions.APIException):  # the one means the other
         return None  # unexpected: Django's handler500 answers (JSON under /api/)
 
-    code = next((c for cls, c in _CODES.items() if type(exc) is cls), None) or getattr(
-        exc, "default_code", "error"
-    )
+    code = next((c for cls, c in _CODES.items() if type(exc) is cls), None) or exc.default_code
     # A code given where the exception was raised (a permission's `code`, e.g. insufficient_scope) wins.
     own = getattr(exc.detail, "code", None) if isinstance(exc.detail, exceptions.ErrorDetail) else None
     if own and own != getattr(exc, "default_code", None):
@@ -121,8 +125,9 @@ def exception_handler(exc, context):
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         body = error_body(code, detail)
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            body["retry_after"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)  # Throttled's, missing from its stubs
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            body["retry_after"] = int(wait)
     response.data = body
     return response
 
@@ -134,7 +139,7 @@ class Pagination(PageNumberPagination):
 
 
 # --- Django-level fallbacks (URLs no view matched, crashes) --------------------------------------------
-def _wants_json(request) -> bool:
+def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith(("/api/", "/healthz/")) or request.path == "/healthz"
 
 

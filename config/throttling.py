@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +25,10 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from config.exceptions import DomainError
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +72,10 @@ class RateLimited(DomainError):
     status_code = 429
     default_detail = "Too many requests; try again later."
 
-    def __init__(self, retry_after: int, detail: str | None = None, **kwargs):
+    def __init__(self, retry_after: int, detail: str | None = None, *, field: str | None = None,
+                 code: str | None = None):
         self.retry_after = retry_after
-        super().__init__(detail, **kwargs)
+        super().__init__(detail, field=field, code=code)
 
 
 def wait_text(seconds: int) -> str:
@@ -94,10 +100,10 @@ class _CallerThrottle(BaseThrottle):
 
     scope = ""
 
-    def ident(self, request) -> str | None:
+    def ident(self, request: Request) -> str | None:
         raise NotImplementedError
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         ident = self.ident(request)
         if ident is None:
             return True
@@ -108,7 +114,7 @@ class _CallerThrottle(BaseThrottle):
         return getattr(self, "_wait", None)
 
 
-def _is_token(user) -> bool:
+def _is_token(user: object) -> bool:
     return getattr(user, "token", None) is not None and not getattr(user, "pk", None)
 
 
@@ -117,7 +123,7 @@ class AnonThrottle(_CallerThrottle):
 
     scope = "anon"
 
-    def ident(self, request):
+    def ident(self, request: Request) -> str | None:
         user = request.user
         return None if user and user.is_authenticated else self.get_ident(request)
 
@@ -127,7 +133,7 @@ class CustomerThrottle(_CallerThrottle):
 
     scope = "customer"
 
-    def ident(self, request):
+    def ident(self, request: Request) -> str | None:
         user = request.user
         if not (user and user.is_authenticated) or _is_token(user):
             return None
@@ -139,5 +145,6 @@ class TokenThrottle(_CallerThrottle):
 
     scope = "token"
 
-    def ident(self, request):
-        return str(request.user.token.pk) if _is_token(request.user) else None
+    def ident(self, request: Request) -> str | None:
+        token = getattr(request.user, "token", None)  # set by the token authentication's user stand-in
+        return str(token.pk) if token is not None and _is_token(request.user) else None

@@ -12,8 +12,10 @@ Invariants (checked by `manage.py check_ledger`):
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,15 +23,26 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from config.sql import fetch_one
+from config.sql import fetch_row
 from loyalty import leaderboards
 from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
 from loyalty.models import LedgerEntry, LotDraw, PointsLot, Purchase, Return
 from loyalty.periods import add_months
 from members.models import Member
 
+if TYPE_CHECKING:
+    from members.models import User
+
 Kind = LedgerEntry.Kind
-_DEFAULT = object()
+
+
+class _Default(enum.Enum):
+    """A one-value type for "not given" (None is a real value of expires_at: never expires)."""
+
+    TOKEN = enum.auto()
+
+
+_DEFAULT = _Default.TOKEN
 
 
 def lot_expiry(*, earned_at: datetime) -> datetime | None:
@@ -64,8 +77,8 @@ def points_credit(
     reference: str = "",
     purchase: Purchase | None = None,
     reverses: LedgerEntry | None = None,
-    author=None,
-    expires_at: datetime | object | None = _DEFAULT,
+    author: User | None = None,
+    expires_at: datetime | _Default | None = _DEFAULT,
     now: datetime | None = None,
     counts_lifetime: bool = True,
 ) -> LedgerEntry:
@@ -172,7 +185,7 @@ def points_debit(
     return_record: Return | None = None,
     reverses: LedgerEntry | None = None,
     prefer_lot_of: LedgerEntry | None = None,
-    author=None,
+    author: User | None = None,
     now: datetime | None = None,
 ) -> LedgerEntry:
     """Take points away, soonest-expiring (then oldest) lots first, recording what came from which lot.
@@ -197,8 +210,10 @@ def points_debit(
     raise refusal
 
 
-def _debit(*, member, points, kind, description, idempotency_key, reference, allow_partial, purchase,
-           return_record, reverses, prefer_lot_of, author, now) -> LedgerEntry:
+def _debit(*, member: Member | int, points: int, kind: str, description: str, idempotency_key: str,
+           reference: str, allow_partial: bool, purchase: Purchase | None, return_record: Return | None,
+           reverses: LedgerEntry | None, prefer_lot_of: LedgerEntry | None, author: User | None,
+           now: datetime) -> LedgerEntry:
     locked = _lock(member)
     if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
         return entry
@@ -210,7 +225,7 @@ def _debit(*, member, points, kind, description, idempotency_key, reference, all
     take = min(points, locked.points_balance)
     balance_after = locked.points_balance - take
     description = description[:500]
-    author_id = getattr(author, "pk", author)
+    author_id = author.pk if author is not None else None
     with connection.cursor() as cursor:
         cursor.execute(_DEBIT, {
             "member": locked.pk, "take": take, "prefer": prefer_lot_of.pk if prefer_lot_of else None,
@@ -219,7 +234,7 @@ def _debit(*, member, points, kind, description, idempotency_key, reference, all
             "reverses": reverses.pk if reverses else None, "author": author_id, "shortfall": points - take,
             "balance_after": balance_after, "key": idempotency_key, "now": now,
         })
-        done = fetch_one(cursor)
+        done = fetch_row(cursor)
     entry_id, spent = done["entry_id"], done["spent"]
     if spent != take:
         raise AssertionError(f"lots of member {locked.pk} held {spent} of the {take} points to take")
@@ -290,8 +305,8 @@ def points_debit_parts(*, member_id: int, balance: int, points: int, kind: str, 
     }
 
 
-def _restore_draws(entry: LedgerEntry, *, description: str, idempotency_key: str, author, now: datetime
-                   ) -> LedgerEntry:
+def _restore_draws(entry: LedgerEntry, *, description: str, idempotency_key: str, author: User | None,
+                   now: datetime) -> LedgerEntry:
     """Give a debit's points back to the lots it drew them from, so they keep their original expiry. Points
     whose lot has expired meanwhile are not given back (they would have expired anyway); the entry says so."""
     locked = _lock(entry.member_id)
@@ -316,7 +331,8 @@ def _restore_draws(entry: LedgerEntry, *, description: str, idempotency_key: str
 
 @transaction.atomic
 def points_reverse(
-    *, entry: LedgerEntry, description: str, idempotency_key: str, author=None, now: datetime | None = None
+    *, entry: LedgerEntry, description: str, idempotency_key: str, author: User | None = None,
+    now: datetime | None = None,
 ) -> LedgerEntry:
     """Undo an entry with a new `reversal` entry that references it.
 
@@ -431,7 +447,9 @@ def points_credit_many(*, credits: list[Credit], now: datetime) -> list[LedgerEn
         LedgerEntry.objects.filter(idempotency_key__in=[c.idempotency_key for c in credits])
         .values_list("idempotency_key", flat=True)
     )
-    entries, kept, deltas = [], [], {}
+    entries: list[LedgerEntry] = []
+    kept: list[Credit] = []
+    deltas: dict[int, int] = {}
     for c in credits:
         if c.idempotency_key in used:
             continue
@@ -491,6 +509,6 @@ def purchase_insert_pending(*, purchase: Purchase, pending: int, figures_sql: st
             p.points_earned, p.points_pending, p.confirm_after, p.earn_breakdown, p.request_hash, p.created_at,
             pending, p.member_id, pending, *figures_params,
         ])
-        row = fetch_one(cursor)
+        row = fetch_row(cursor)
     purchase_id = row.pop("purchase_id")
     return purchase_id, row
