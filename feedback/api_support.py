@@ -7,12 +7,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError
 from config.idempotency import idempotency_key_validate
 from feedback.models import TEXT_MAX, FeedbackRecord
 from feedback.support import feedback_record
-from members.models import Member, Scope
+from members.models import Scope
 from members.permissions import IsIntegration
+from members.selectors import member_find
 
 
 class FeedbackInSerializer(serializers.Serializer):
@@ -53,12 +53,10 @@ class FeedbackCreateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         member = None
-        if v.get("member") or v.get("member_email"):
-            lookup = {"pk": v["member"]} if v.get("member") else {"email__iexact": v["member_email"]}
-            member = Member.objects.filter(**lookup).first()
-            if member is None:
-                raise DomainError("No such member.", field="member" if v.get("member") else "member_email",
-                                  code="unknown_member")
+        if v.get("member"):
+            member = member_find(member_id=v["member"], field="member", select_related=())
+        elif v.get("member_email"):
+            member = member_find(email=v["member_email"], field="member_email", select_related=())
         record, created = feedback_record(
             member=member, channel=v["channel"], kind=v["kind"], category=v["category"], sentiment=v["sentiment"],
             text=v["text"], order_id=v["order_id"], idempotency_scope=f"token:{request.user.token.pk}",

@@ -17,7 +17,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import DomainError, NotFound
 from config.throttling import member_write_limit
 from loyalty import selectors
 from loyalty.batch import purchases_record_batch
@@ -27,6 +26,7 @@ from loyalty.services import ItemIn, PurchaseIn, ledger_entry_member_description
 from members.api import MeUpdateSerializer, TierSerializer
 from members.models import Member, Scope
 from members.permissions import IsIntegration, IsMember
+from members.selectors import member_find, member_id_find, member_list
 from members.services import member_create, member_profile_update, referral_apply
 
 # ------------------------------------------------------------------------------------------- serializers
@@ -221,13 +221,11 @@ class BatchInSerializer(serializers.Serializer):
 
 # -------------------------------------------------------------------------------------------------- helpers
 def member_id_for_purchase(attrs: dict) -> int:
-    """The member's id as given, or looked up by e-mail (purchase_record refuses unknown ids)."""
+    """The member's id as given (no query: purchase_record's row lock is the existence check and refuses an
+    unknown id), or looked up by e-mail (one query)."""
     if attrs.get("member"):
         return attrs["member"]
-    member_id = Member.objects.filter(email__iexact=attrs["member_email"]).values_list("pk", flat=True).first()
-    if member_id is None:
-        raise DomainError("No such member.", field="member_email", code="unknown_member")
-    return member_id
+    return member_id_find(email=attrs["member_email"], field="member_email")
 
 
 def purchase_in(attrs: dict, member_id: int) -> PurchaseIn:
@@ -238,15 +236,9 @@ def purchase_in(attrs: dict, member_id: int) -> PurchaseIn:
     )
 
 
-def _member_qs():
-    return Member.objects.select_related("tier")
-
-
 def member_get(member_id: int) -> Member:
-    member = _member_qs().select_related("score").filter(pk=member_id).first()
-    if member is None:
-        raise NotFound("No member with this id.", code="member_not_found")
-    return member
+    """The member the URL names, with what MemberDetailSerializer reads; unknown: 404 member_not_found."""
+    return member_find(member_id=member_id, select_related=("tier", "score"))
 
 
 # -------------------------------------------------------------------------------------------- members (int.)
@@ -258,13 +250,9 @@ class MemberListCreateApi(ListAPIView):
     serializer_class = MemberSummarySerializer
 
     def get_queryset(self):
-        qs = _member_qs().order_by("id")
         params = self.request.query_params
-        if params.get("email"):
-            qs = qs.filter(email__iexact=params["email"].strip())
-        if params.get("external_id"):
-            qs = qs.filter(external_id=params["external_id"].strip())
-        return qs
+        return member_list(email=params.get("email") or None,
+                           external_id=params.get("external_id") or None).order_by("id")
 
     @extend_schema(parameters=[OpenApiParameter("email", str), OpenApiParameter("external_id", str)],
                    tags=["integration"])
@@ -277,9 +265,9 @@ class MemberListCreateApi(ListAPIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         email = v["email"].lower()
-        clash = Member.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+        clash = member_list(email=email).values_list("pk", flat=True).first()
         if clash is None and v["external_id"]:
-            clash = Member.objects.filter(external_id=v["external_id"]).values_list("pk", flat=True).first()
+            clash = member_list(external_id=v["external_id"]).values_list("pk", flat=True).first()
         if clash is not None:
             return Response({"code": "member_exists", "detail": "A member with this e-mail or external id exists.",
                              "field": "email", "id": clash}, status=status.HTTP_409_CONFLICT)

@@ -26,7 +26,9 @@ from loyalty.rules import Line, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
 from loyalty.serializers import purchase_input
 from loyalty.services import ItemIn, PurchaseIn, _referral_reward, purchase_validate
+from members.exceptions import MemberNotFound
 from members.models import Member
+from members.selectors import members_find_many
 from members.services import tier_for_figures, tier_upgrade_if_qualified, tiers_ranked
 
 _INSERT = """
@@ -76,11 +78,9 @@ def purchases_record_batch(*, items: list[dict], awards_points: bool = True, now
                 results[i] = _error(i, "invalid", message, field)
 
     # 2. Members, by id and by e-mail: two queries.
-    ids = {a["member"] for _, a in validated if a.get("member")}
-    emails = {a["member_email"].lower() for _, a in validated if not a.get("member") and a.get("member_email")}
-    by_id = {m.pk: m for m in Member.objects.filter(pk__in=ids).select_related("tier")} if ids else {}
-    by_email = (
-        {m.email: m for m in Member.objects.filter(email__in=emails).select_related("tier")} if emails else {}
+    by_id, by_email = members_find_many(
+        ids={a["member"] for _, a in validated if a.get("member")},
+        emails={a["member_email"] for _, a in validated if not a.get("member") and a.get("member_email")},
     )
 
     # 3. Normalise and check each against the program; collapse duplicates inside the batch.
@@ -90,8 +90,8 @@ def purchases_record_batch(*, items: list[dict], awards_points: bool = True, now
     for i, a in validated:
         member = by_id.get(a["member"]) if a.get("member") else by_email.get(a["member_email"].lower())
         if member is None:
-            results[i] = _error(i, "unknown_member", "No such member.",
-                                "member" if a.get("member") else "member_email")
+            unknown = MemberNotFound(field="member" if a.get("member") else "member_email")
+            results[i] = _error(i, unknown.code, unknown.detail, unknown.field)
             continue
         data = PurchaseIn(
             member_id=member.pk, order_id=a["order_id"], amount=a["amount"], occurred_at=a["occurred_at"],

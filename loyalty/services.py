@@ -10,14 +10,16 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from config.exceptions import DomainError
@@ -33,6 +35,7 @@ from loyalty.models import LedgerEntry, PointsLot, Purchase, PurchaseItem, Retur
 from loyalty.periods import add_months
 from loyalty.rules import Line, points_for_purchase
 from loyalty.selectors import qualifying_figures, qualifying_sql
+from members.exceptions import MemberNotFound
 from members.models import Member
 from members.services import (
     referral_mark_rewarded,
@@ -41,6 +44,9 @@ from members.services import (
     tier_upgrade_if_qualified,
     tiers_ranked,
 )
+
+if TYPE_CHECKING:
+    from members.models import User
 
 log = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
@@ -130,8 +136,8 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
             purchase, created = None, False
         else:
             purchase, created = _record_locked(member, data, digest, awards_points=awards_points, now=now)
-    if member is None:
-        raise DomainError("No such member.", field="member", code="unknown_member")
+    if member is None or purchase is None:  # purchase is None only when member is
+        raise MemberNotFound(field="member")
     if not created:
         return _replayed(purchase, digest), False
     return purchase, True
@@ -175,7 +181,9 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
             for i in data.items
         )
     if at_once:
-        purchase._categories = tuple(sorted({i.category for i in data.items if i.category}))
+        categories = tuple(sorted({i.category for i in data.items if i.category}))
+        # A per-instance memo, not a model field: loyalty.challenges reads it (getattr) instead of the items.
+        purchase._categories = categories  # type: ignore[attr-defined]
         _confirm(purchase, member=member, now=now, was_pending=False)
     if can_upgrade:
         # The aggregate ran before the insert: add this purchase where its date falls in the window.
@@ -251,7 +259,7 @@ def purchase_confirm(*, purchase_id: int, now: datetime) -> bool:
     return True
 
 
-def _ids_in_batches(queryset, batch: int):
+def _ids_in_batches(queryset: QuerySet[Any], batch: int) -> Iterator[int]:
     """Primary keys of `queryset`, ascending, fetched `batch` at a time (keyset pagination: rows handled
     meanwhile drop out of the filter without shifting the pages)."""
     last_id = 0
@@ -370,15 +378,19 @@ def expiry_notices_send(*, now: datetime | None = None) -> int:
             PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(expiry_notified_at=now)
             member = Member.objects.get(pk=row["member_id"])
             points = sum(lot.remaining for lot in lots)
-            first = min(lot.expires_at for lot in lots)
+            first = min(lot.expires_at for lot in lots if lot.expires_at)  # all set: expires_at__gt above
             if member.email:
                 email, name = member.email, settings.FIDELIO_PROGRAM_NAME
-                transaction.on_commit(lambda e=email, p=points, f=first, n=name: send_mail(
-                    subject=f"[{n}] {p} points expire soon",
-                    message=(f"Hello,\n\n{p} of your points expire from {f:%d %B %Y}. "
-                             f"Spend them on a reward before then.\n\n{n}"),
-                    from_email=None, recipient_list=[e], fail_silently=False,
-                ))
+
+                def notify(e: str = email, p: int = points, f: datetime = first, n: str = name) -> None:
+                    send_mail(
+                        subject=f"[{n}] {p} points expire soon",
+                        message=(f"Hello,\n\n{p} of your points expire from {f:%d %B %Y}. "
+                                 f"Spend them on a reward before then.\n\n{n}"),
+                        from_email=None, recipient_list=[e], fail_silently=False,
+                    )
+
+                transaction.on_commit(notify)
                 sent += 1
     return sent
 
@@ -411,7 +423,8 @@ def ledger_entry_member_description(*, entry: LedgerEntry) -> str:
 
 
 @transaction.atomic
-def points_adjust(*, member: Member, points: int, reason: str, author, idempotency_key: str = "") -> LedgerEntry:
+def points_adjust(*, member: Member, points: int, reason: str, author: User | None, idempotency_key: str = ""
+                  ) -> LedgerEntry:
     """A manual credit (positive) or debit (negative) by staff, with a mandatory reason. The description
     members read does not name the author; LedgerEntry.author does, for staff."""
     reason = (reason or "").strip()

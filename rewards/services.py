@@ -12,6 +12,7 @@ import logging
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -19,9 +20,10 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from config.sql import fetch_one
+from config.sql import fetch_one, fetch_row
 from loyalty import ledger
 from loyalty.models import LedgerEntry
+from members.exceptions import MemberNotFound
 from members.models import Member
 from members.periods import program_tz
 from rewards.exceptions import (
@@ -39,6 +41,10 @@ from rewards.exceptions import (
     VoucherUsed,
 )
 from rewards.models import CODE_ALPHABET, CODE_LENGTH, Redemption, Reward, Voucher, voucher_code_new
+
+if TYPE_CHECKING:
+    from loyalty.models import Challenge, ChallengeParticipation
+    from members.models import User
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +151,7 @@ def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_sc
     for _ in range(3):
         with connection.cursor() as cursor:
             cursor.execute(_LOOKUP, {"reward": reward_id, "scope": idempotency_scope, "key": key})
-            row = fetch_one(cursor)
+            row = fetch_row(cursor)
         if row["redemption_id"] is not None:
             return _replayed(row["redemption_id"], digest), False
         if row["reward_id"] is None:
@@ -186,10 +192,10 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
             cursor.execute(_LOCK_MEMBER, [member_id])
             locked = fetch_one(cursor)
         if locked is None:
-            raise DomainError("No such member.", field="member", code="unknown_member")
+            raise MemberNotFound(field="member")
         balance, rank = locked["points_balance"], locked["tier_rank"] or 0
-        if reward.minimum_tier_id and rank < reward.minimum_tier.rank:
-            raise TierRequired(f"{reward.name} is for {reward.minimum_tier.name} members and above.", field="reward")
+        if reward.minimum_tier_id and (tier := reward.minimum_tier) is not None and rank < tier.rank:
+            raise TierRequired(f"{reward.name} is for {tier.name} members and above.", field="reward")
         if reward.limit_per_member and _limit_used(member_id=member_id, reward=reward, now=now) >= \
                 reward.limit_per_member:
             period = f" in {reward.limit_period_days} days" if reward.limit_period_days else ""
@@ -211,7 +217,7 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
                       currency=settings.FIDELIO_CURRENCY, status=Voucher.Status.ISSUED, expires_at=expires_at)
         with connection.cursor() as cursor:
             cursor.execute(_REDEEM.format(debit_reads=debit_reads, debit_writes=debit_writes), params)
-            done = fetch_one(cursor)
+            done = fetch_row(cursor)
         redemption_id, voucher_id, entry_id = done["redemption_id"], done["voucher_id"], done["entry_id"]
         if not done["ok"]:
             # Lots past their date (the daily task has not expired them yet) hold part of the balance, and
@@ -332,7 +338,7 @@ def voucher_check(*, code: str) -> Voucher:
 
 
 # ------------------------------------------------------------------------------------------------ cancel
-def voucher_cancel(*, voucher_id: int, reason: str, member_id: int | None = None, by=None,
+def voucher_cancel(*, voucher_id: int, reason: str, member_id: int | None = None, by: User | None = None,
                    now: datetime | None = None) -> Voucher:
     """Cancel an unused voucher: its points come back (into the lots they were taken from, so they expire no
     later than before) and its unit of stock returns. `member_id` restricts it to that member's vouchers
@@ -444,7 +450,8 @@ def birthday_notify(*, voucher_id: int) -> None:
     )
 
 
-def challenge_voucher_issue(*, participation, challenge, now: datetime, **kwargs) -> Voucher | None:
+def challenge_voucher_issue(*, participation: ChallengeParticipation, challenge: Challenge, now: datetime,
+                            **kwargs: Any) -> Voucher | None:
     """A completed challenge's reward voucher, free, once per participation (the redemption's key), in the
     completing transaction. Limited stock applies: none left, no voucher (logged)."""
     from rewards.models import ChallengeReward

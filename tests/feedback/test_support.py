@@ -141,7 +141,7 @@ def test_integration_api(token_client, member, api_client):
     again = token_client.post("/api/v1/feedback/", body, format="json", HTTP_IDEMPOTENCY_KEY="chat-1")
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     for bad, code in (({**body, "text": "x" * 5001}, "invalid"), ({**body, "category": "weather"}, "invalid"),
-                      ({**body, "member": 999999}, "unknown_member")):
+                      ({**body, "member": 999999}, "member_not_found")):
         response = token_client.post("/api/v1/feedback/", bad, format="json")
         assert response.status_code == 400 and response.json()["code"] == code
     assert FeedbackRecord.objects.count() == 1

@@ -67,7 +67,8 @@ def test_post_purchase_by_member_email(token_client):
         ({"currency": "USD"}, "unsupported_currency", "currency"),
         ({"occurred_at": (timezone.now() + timedelta(minutes=10)).isoformat()}, "occurred_in_future", "occurred_at"),
         ({"occurred_at": "yesterday"}, "invalid", "occurred_at"),
-        ({"member": 987654321}, "unknown_member", "member"),
+        ({"member": 987654321}, "member_not_found", "member"),
+        ({"member_email": "nobody@example.test", "member": None}, "member_not_found", "member_email"),
         ({"order_id": None}, "invalid", "order_id"),
         ({"items": [{"sku": "X", "quantity": 0, "unit_price": "1.00"}]}, "invalid", "items.0.quantity"),
     ],
@@ -208,7 +209,7 @@ def test_batch_reports_per_item_and_one_bad_item_rejects_only_itself(token_clien
     results = response.json()["results"]
     assert [r["result"] for r in results] == ["created", "error", "created", "error", "replayed", "error"]
     assert (results[1]["code"], results[1]["field"]) == ("invalid", "amount")
-    assert results[3]["code"] == "unknown_member"
+    assert results[3]["code"] == "member_not_found"
     assert results[2]["status"] == "confirmed"  # back-dated past its window
     assert response.json()["counts"] == {"created": 2, "replayed": 1, "error": 3}
     assert Member.objects.get(pk=member.pk).pending_points == 10

@@ -146,7 +146,8 @@ def test_integration_redemption_requires_a_key_and_names_the_member(token_client
     assert missing.status_code == 400 and missing.json()["code"] == "idempotency_key_required"
     unknown = token_client.post("/api/v1/redemptions/", {"member": 999_999, "reward": reward.pk}, format="json",
                                 HTTP_IDEMPOTENCY_KEY="a")
-    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_member"
+    assert unknown.status_code == 400 and unknown.json()["field"] == "member"
+    assert unknown.json()["code"] == "member_not_found"
     ok = token_client.post("/api/v1/redemptions/", {"member": member.pk, "reward": reward.pk}, format="json",
                            HTTP_IDEMPOTENCY_KEY="b")
     assert ok.status_code == 201 and ok.json()["balance"] == 100 and ok.json()["member"] == member.pk
