@@ -61,6 +61,7 @@ class MetricsSummaryApi(APIView):
     """The all-time figures of the latest rollup on or before `as_of` (default today)."""
 
     permission_classes = [MetricsReader]
+    error_statuses = {"GET": (404,)}  # no_snapshot
     token_scopes = {"GET": Scope.METRICS_READ}
     staff_permission = DASHBOARD_PERMISSION
 

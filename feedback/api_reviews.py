@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import Pagination
 from feedback import reviews
 from feedback.models import Review
 from members.permissions import IsMember
@@ -61,11 +62,27 @@ class ReviewEditInSerializer(serializers.Serializer):
 
 
 # ------------------------------------------------------------------------------------------------- views
+class ProductReviewPagination(Pagination):
+    """The page of reviews, with the product's summary beside it (ProductReviewListApi adds the values)."""
+
+    def get_paginated_response_schema(self, schema):
+        page = super().get_paginated_response_schema(schema)
+        page["properties"].update({
+            "sku": {"type": "string"},
+            "review_count": {"type": "integer", "description": "Approved reviews of the product."},
+            "average_rating": {"type": "string", "format": "decimal", "pattern": r"^\d\.\d{2}$", "nullable": True,
+                               "description": "Average of the approved ratings, two decimals; null without any."},
+        })
+        page["required"] = [*page.get("required", []), "sku", "review_count", "average_rating"]
+        return page
+
+
 class ProductReviewListApi(ListAPIView):
     """Approved reviews of a product, newest first, with the product's average rating and review count."""
 
     permission_classes = [AllowAny]
     serializer_class = PublicReviewSerializer
+    pagination_class = ProductReviewPagination
 
     def get_queryset(self):
         return reviews.review_list_approved(sku=self.kwargs["sku"])
@@ -88,6 +105,7 @@ class MeReviewListCreateApi(APIView):
     already reviewed)."""
 
     permission_classes = [IsMember]
+    error_statuses = {"POST": (409,)}  # review_exists
 
     @extend_schema(responses=MyReviewSerializer(many=True), tags=["me"])
     def get(self, request):
@@ -111,6 +129,7 @@ class MeReviewEditApi(APIView):
     """The member's one edit of their review, within 48 hours; it goes back to moderation."""
 
     permission_classes = [IsMember]
+    error_statuses = {"PATCH": (409, 410)}  # review_already_edited; the edit window closed
 
     @extend_schema(request=ReviewEditInSerializer, responses=MyReviewSerializer, tags=["me"])
     def patch(self, request, review_id: str):

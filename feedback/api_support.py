@@ -41,6 +41,7 @@ class FeedbackCreateApi(APIView):
 
     permission_classes = [IsIntegration]
     token_scopes = {"POST": Scope.FEEDBACK_WRITE}
+    error_statuses = {"POST": (409,)}  # idempotency_conflict
 
     @extend_schema(request=FeedbackInSerializer, responses={201: FeedbackOutSerializer, 200: FeedbackOutSerializer},
                    parameters=[OpenApiParameter(

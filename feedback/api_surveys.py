@@ -33,6 +33,14 @@ class SurveyOutSerializer(serializers.Serializer):
         return QuestionOutSerializer(surveys.survey_questions_get(survey=survey), many=True).data
 
 
+class SurveyListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    intro = serializers.CharField()
+    bonus_points = serializers.IntegerField()
+    answered = serializers.BooleanField()
+
+
 class AnswerInSerializer(serializers.Serializer):
     question = serializers.IntegerField()
     # Range, length and options are the service's checks (stable error codes); only the types are here.
@@ -70,6 +78,7 @@ class SurveyLinkApi(APIView):
 
     authentication_classes: list = []  # the token in the path is the credential (no session, so no CSRF)
     permission_classes = [AllowAny]
+    error_statuses = {"GET": (409, 410), "POST": (409, 410)}  # already_answered; link_expired
 
     @extend_schema(responses=SurveyOutSerializer)
     def get(self, request, token: str):
@@ -87,7 +96,7 @@ class MeSurveyListApi(APIView):
 
     permission_classes = [IsMember]
 
-    @extend_schema(responses=SurveyOutSerializer(many=True))
+    @extend_schema(responses=SurveyListItemSerializer(many=True))
     def get(self, request):
         rows = surveys.survey_list_open_for_member(member=request.member)
         return Response([{"id": r["survey"].pk, "title": r["survey"].title, "intro": r["survey"].intro,
@@ -98,6 +107,7 @@ class MeSurveyResponseApi(APIView):
     """GET: an always-open survey's questions. POST: answer it (once per member)."""
 
     permission_classes = [IsMember]
+    error_statuses = {"POST": (409,)}  # already_answered
 
     @extend_schema(responses=SurveyOutSerializer)
     def get(self, request, survey_id: int):

@@ -32,15 +32,25 @@ from members.services import member_create, member_profile_update, referral_appl
 # ------------------------------------------------------------------------------------------- serializers
 
 
+@extend_schema_field({
+    "oneOf": [{"type": "integer", "description": "points basis: whole points"},
+              {"type": "string", "format": "decimal", "pattern": r"^-?\d{0,12}(?:\.\d{0,2})?$",
+               "description": "spend basis: an amount"}],
+})
+class PointsOrAmountField(serializers.DecimalField):
+    """Whole points (an integer) on the points basis, an amount (a decimal string) on the spend basis: the
+    serializer's to_representation turns the points basis into integers; the schema says both."""
+
+
 class TierProgressSerializer(serializers.Serializer):
     """Points basis: qualifying/threshold/needed are whole points (integers); spend basis: decimal strings."""
 
     basis = serializers.ChoiceField(choices=["points", "spend"])
     window_months = serializers.IntegerField()
-    qualifying = serializers.DecimalField(max_digits=14, decimal_places=2)
+    qualifying = PointsOrAmountField(max_digits=14, decimal_places=2)
     next_tier = serializers.CharField(allow_null=True)
-    threshold = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    needed = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    threshold = PointsOrAmountField(max_digits=14, decimal_places=2, allow_null=True)
+    needed = PointsOrAmountField(max_digits=14, decimal_places=2, allow_null=True)
     period_end = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, instance):
@@ -142,7 +152,7 @@ class MemberCreateSerializer(serializers.Serializer):
 class LedgerEntrySerializer(serializers.ModelSerializer):
     """Members' and integrations' view of an entry: the description never names the staff author."""
 
-    order_id = serializers.CharField(source="purchase.order_id", default=None)
+    order_id = serializers.CharField(source="purchase.order_id", default=None, allow_null=True)
     description = serializers.SerializerMethodField()
 
     class Meta:
@@ -196,6 +206,15 @@ class ReturnOutSerializer(serializers.ModelSerializer):
         fields = ["id", "return_id", "order_id", "amount", "points_reversed", "shortfall", "created_at"]
 
 
+class ReturnCreateOutSerializer(ReturnOutSerializer):
+    """The return as posted, with the member's balance after it (schema only: ReturnCreateApi adds it)."""
+
+    balance = serializers.IntegerField(allow_null=True, read_only=True)
+
+    class Meta(ReturnOutSerializer.Meta):
+        fields = [*ReturnOutSerializer.Meta.fields, "balance"]
+
+
 class BatchResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     result = serializers.ChoiceField(choices=["created", "replayed", "error"])
@@ -247,6 +266,7 @@ class MemberListCreateApi(ListAPIView):
 
     permission_classes = [IsIntegration]
     token_scopes = {"GET": Scope.MEMBERS_READ, "POST": Scope.MEMBERS_WRITE}
+    error_statuses = {"POST": (404, 409)}  # an unknown referral code; member_exists
     serializer_class = MemberSummarySerializer
 
     def get_queryset(self):
@@ -307,6 +327,7 @@ class MemberLedgerApi(ListAPIView):
 class PurchaseCreateApi(APIView):
     permission_classes = [IsIntegration]
     token_scopes = {"POST": Scope.PURCHASES_WRITE}
+    error_statuses = {"POST": (409,)}  # order_conflict
 
     @extend_schema(request=PurchaseInSerializer, responses={201: PurchaseOutSerializer, 200: PurchaseOutSerializer},
                    tags=["integration"])
@@ -340,9 +361,10 @@ class PurchaseBatchApi(APIView):
 class ReturnCreateApi(APIView):
     permission_classes = [IsIntegration]
     token_scopes = {"POST": Scope.PURCHASES_WRITE}
+    error_statuses = {"POST": (409,)}  # return_conflict
 
-    @extend_schema(request=ReturnInSerializer, responses={201: ReturnOutSerializer, 200: ReturnOutSerializer},
-                   tags=["integration"])
+    @extend_schema(request=ReturnInSerializer, tags=["integration"],
+                   responses={201: ReturnCreateOutSerializer, 200: ReturnCreateOutSerializer})
     def post(self, request, order_id: str):
         data = ReturnInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -393,6 +415,7 @@ class MeReferralApi(APIView):
     """Enter a friend's referral code after signing up (once)."""
 
     permission_classes = [IsMember]
+    error_statuses = {"POST": (404, 409)}  # invalid_referral_code; already_referred
 
     @extend_schema(request=ReferralInSerializer, responses=MeSerializer, tags=["me"])
     def post(self, request):
@@ -452,6 +475,7 @@ class MeChallengeJoinApi(APIView):
     """Opt in to a challenge (its current period). Joining again is harmless."""
 
     permission_classes = [IsMember]
+    error_statuses = {"POST": (409,)}  # challenge not open, closed, not in its audience
 
     @extend_schema(request=None, responses=ChallengeSerializer, tags=["me"])
     def post(self, request, challenge_id: int):

@@ -31,6 +31,8 @@ class RewardSerializer(serializers.ModelSerializer):
     affordable = serializers.SerializerMethodField(help_text="Logged-in members only.")
     eligible = serializers.SerializerMethodField(help_text="Logged-in members only.")
     reason = serializers.SerializerMethodField(help_text="Why not eligible (a redemption's refusal code).")
+    # Only logged-in members get them (to_representation drops them for guests and integrations).
+    schema_optional_fields = ("affordable", "eligible", "reason")
 
     class Meta:
         model = Reward
@@ -186,7 +188,7 @@ class RewardListApi(ListAPIView):
         return member_for_user(user=user)
 
     def get_queryset(self):
-        kind = self.request.query_params.get("kind") or None
+        kind = self.request.query_params.get("kind")  # present but empty is refused: the enum has no ""
         if kind is not None and kind not in Reward.Kind.values:
             raise DomainError(f"kind must be one of: {', '.join(Reward.Kind.values)}.", field="kind",
                               code="invalid_filter")
@@ -227,6 +229,7 @@ class MeRedemptionCreateApi(APIView):
     """The logged-in member redeems a reward (session). Idempotency-Key optional (the portal always sends one)."""
 
     permission_classes = [IsMember]
+    error_statuses = {"POST": (404, 409)}  # reward_not_found; stock, tier, limit, balance, idempotency
 
     @extend_schema(request=MeRedemptionInSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={201: RedemptionOutSerializer, 200: RedemptionOutSerializer}, tags=["me"])
@@ -245,6 +248,7 @@ class RedemptionCreateApi(APIView):
 
     permission_classes = [IsIntegration]
     token_scopes = {"POST": Scope.REDEMPTIONS_WRITE}
+    error_statuses = {"POST": (404, 409)}  # reward_not_found; stock, tier, limit, balance, idempotency
 
     @extend_schema(request=RedemptionInSerializer, parameters=[IDEMPOTENCY_HEADER],
                    responses={201: RedemptionOutSerializer, 200: RedemptionOutSerializer}, tags=["integration"])
@@ -269,7 +273,7 @@ class MeVoucherListApi(ListAPIView):
     def get_queryset(self):
         qs = selectors.voucher_list(member=self.request.member)
         wanted = self.request.query_params.get("status")
-        if wanted:
+        if wanted is not None:  # present but empty is refused too: the schema's enum has no ""
             if wanted not in Voucher.Status.values:
                 raise DomainError(f"status must be one of: {', '.join(Voucher.Status.values)}.", field="status",
                                   code="invalid_filter")
@@ -285,6 +289,7 @@ class MeVoucherCancelApi(APIView):
     """The member cancels an unused voucher of their own: the points and the unit of stock come back."""
 
     permission_classes = [IsMember]
+    error_statuses = {"POST": (409, 410)}  # voucher_used, voucher_cancelled; voucher_expired
 
     @extend_schema(request=VoucherCancelInSerializer, responses=VoucherSerializer, tags=["me"])
     def post(self, request, voucher_id: int):
@@ -300,6 +305,7 @@ class VoucherCheckApi(APIView):
 
     permission_classes = [IsIntegration]
     token_scopes = {"GET": Scope.VOUCHERS_USE}
+    error_statuses = {"GET": (400, 409, 410)}  # invalid_voucher_code; voucher_used, _cancelled; voucher_expired
 
     @extend_schema(responses=VoucherCheckoutSerializer, tags=["integration"])
     def get(self, request, code: str):
@@ -311,6 +317,7 @@ class VoucherUseApi(APIView):
 
     permission_classes = [IsIntegration]
     token_scopes = {"POST": Scope.VOUCHERS_USE}
+    error_statuses = {"POST": (409, 410)}  # voucher_used, voucher_cancelled; voucher_expired
 
     @extend_schema(request=VoucherUseInSerializer, responses=VoucherCheckoutSerializer, tags=["integration"])
     def post(self, request, code: str):
