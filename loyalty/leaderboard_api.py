@@ -69,10 +69,11 @@ class LeaderboardApi(APIView):
     )
     def get(self, request, period: str):
         board = leaderboards.period_get(name=period)
+        limit = _limit(request.query_params.get("limit"))  # checked even where ?around=me makes it moot
         around = request.query_params.get("around")
         if around is None:
             viewer = member_for_user(user=request.user)
-            return Response(leaderboards.board_top(period=board, limit=_limit(request.query_params.get("limit")),
+            return Response(leaderboards.board_top(period=board, limit=limit,
                                                    viewer_id=viewer.pk if viewer else None))
         if around != "me":
             raise DomainError("around takes the value me.", field="around", code="invalid_around")

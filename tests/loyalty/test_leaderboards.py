@@ -483,3 +483,10 @@ def test_portal_settings_form(client, member, django_capture_on_commit_callbacks
 def test_portal_page_needs_a_login(client):
     response = client.get("/leaderboards/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_malformed_limit_is_refused_with_around_me_too(api_client):
+    for query in ("?limit=&around=me", "?limit=0", "?limit=abc&around=me"):
+        response = api_client.get(f"/api/v1/leaderboards/weekly/{query}")
+        assert response.status_code == 400 and response.json()["code"] == "invalid_limit", query
