@@ -328,15 +328,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- rate limits ------------------------------------------------------------------------------------------
-_RATE_RE = r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$"
-
-
 def _rate(name: str, default: str) -> str:
-    import re
+    from config.rates import rate_parse
 
     value = env.str(name, default=default).strip()
-    if not re.match(_RATE_RE, value):
-        raise ImproperlyConfigured(f"{name} must look like 60/min, 20/hour or 1000/day (got {value!r}).")
+    try:
+        rate_parse(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 60/min, 20/hour or 1000/day (got {value!r}).") from None
     return value
 
 

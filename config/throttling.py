@@ -25,28 +25,13 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from config.exceptions import DomainError
+from config.rates import rate_parse
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
 log = logging.getLogger(__name__)
-
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def rate_parse(rate: str) -> tuple[int, int]:
-    """'120/min' -> (120, 60): requests per window of seconds (s, sec, m, min, h, hour, d, day)."""
-    try:
-        count, period = rate.split("/")
-        number = int(count)
-        seconds = _PERIODS[period.strip().lower()[0]]
-    except (ValueError, KeyError, IndexError):
-        raise ValueError(f"A rate looks like '60/min' or '20/hour', not {rate!r}.") from None
-    if number <= 0:
-        raise ValueError(f"A rate needs a positive number of requests, not {rate!r}.")
-    return number, seconds
-
 
 def limit_hit(key: str, rate: str) -> int | None:
     """Count one hit for `key`; None while within `rate`, else the seconds until the window ends."""

@@ -11,7 +11,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 
 from config import throttling
-from config.throttling import limit_hit, rate_parse
+from config.rates import rate_parse
+from config.throttling import limit_hit
 from feedback.models import FeedbackRecord
 from members.services import integration_token_create
 from tests.factories import MemberFactory
@@ -135,6 +136,6 @@ def test_rate_parse():
     assert rate_parse("60/min") == (60, 60)
     assert rate_parse("20/hour") == (20, 3600)
     assert rate_parse("5/s") == (5, 1)
-    for bad in ("60", "0/min", "x/min", "10/fortnight"):
+    for bad in ("60", "0/min", "x/min", "10/fortnight", "10/month", "10/minutes"):
         with pytest.raises(ValueError):
             rate_parse(bad)
