@@ -5,6 +5,11 @@ class InsufficientPoints(Conflict):
     code = "insufficient_points"
     default_detail = "The member does not have enough points."
 
+    def __init__(self, detail: str | None = None, *, field: str | None = None, code: str | None = None,
+                 balance: int | None = None):
+        super().__init__(detail, field=field, code=code)
+        self.balance = balance  # what the member can spend, when the refusal knows it
+
 
 class OrderConflict(Conflict):
     code = "order_conflict"

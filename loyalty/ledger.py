@@ -107,68 +107,73 @@ def points_credit(
     return entry
 
 
-def _expire_lots(locked: Member, lots: list[PointsLot], *, now: datetime) -> int:
-    """Expire lots already past their date (the daily task has not reached them yet) before a debit, so a
-    debit never spends expired points. Same entries and keys as points_expire_lot. Returns points expired."""
-    expired = 0
+def _expire_lots(*, member_id: int, balance: int, lots: list[PointsLot], now: datetime
+                 ) -> tuple[int, list[LedgerEntry]]:
+    """The one writer of `expire` entries: empty each lot (all past their date, the member's row locked by
+    the caller) with one entry per lot, key `expire:lot:<id>`, and lower the balance. Returns (the balance
+    after, the entries)."""
+    entries = []
     for lot in lots:
-        expired += lot.remaining
+        points = lot.remaining
+        balance -= points
         PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
-        LedgerEntry.objects.create(
-            member_id=locked.pk, points=-lot.remaining, kind=Kind.EXPIRE, reference=f"lot:{lot.pk}",
-            description=f"{lot.remaining} points from {lot.created_at:%Y-%m-%d} expired on {lot.expires_at:%Y-%m-%d}",
-            balance_after=locked.points_balance - expired, idempotency_key=f"expire:lot:{lot.pk}", created_at=now,
-        )
-    Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") - expired)
-    locked.points_balance -= expired
-    return expired
+        entries.append(LedgerEntry.objects.create(
+            member_id=member_id, points=-points, kind=Kind.EXPIRE, reference=f"lot:{lot.pk}",
+            description=f"{points} points from {lot.created_at:%Y-%m-%d} expired on {lot.expires_at:%Y-%m-%d}",
+            balance_after=balance, idempotency_key=f"expire:lot:{lot.pk}", created_at=now,
+        ))
+    expired = sum(lot.remaining for lot in lots)
+    if expired:
+        Member.objects.filter(pk=member_id).update(points_balance=F("points_balance") - expired)
+    return balance, entries
 
 
-def _expire_due(locked: Member, *, now: datetime) -> None:
-    if not locked.points_balance:
-        return
-    due = list(PointsLot.objects.filter(member_id=locked.pk, remaining__gt=0, expires_at__lte=now)
+def _expire_due(*, member_id: int, balance: int, now: datetime) -> int:
+    """Expire the member's lots already past their date (the daily task has not reached them yet), so a debit
+    never spends expired points. The caller holds the member's row lock. Returns the balance afterwards."""
+    if not balance:
+        return balance
+    due = list(PointsLot.objects.filter(member_id=member_id, remaining__gt=0, expires_at__lte=now)
                .select_for_update().order_by("expires_at", "id"))
-    if due:
-        _expire_lots(locked, due, now=now)
+    return _expire_lots(member_id=member_id, balance=balance, lots=due, now=now)[0] if due else balance
 
 
-def points_expire_due_for(*, member_id: int, balance: int, now: datetime) -> int:
-    """Expire the member's lots already past their date (the caller holds the member's row lock and knows
-    its balance). Returns the balance afterwards."""
-    locked = Member(pk=member_id, points_balance=balance)
-    _expire_due(locked, now=now)
-    return locked.points_balance
-
-
-# One statement takes `take` points from the member's open lots — a preferred lot first, then soonest
-# expiring, oldest (the window sum gives each lot the points before it) — writes the debit entry, records
-# what came from which lot, and lowers the balance. The caller holds the member's row lock, which every lot
-# writer takes first, so the lots need no row locks of their own.
+# THE debit: one statement takes `take` points from the member's unexpired open lots — a preferred lot first,
+# then soonest expiring, oldest (the window sum gives each lot the points before it) — writes the debit entry,
+# records what came from which lot and lowers the balance. The entry is the gate: it is written only when the
+# unexpired lots cover `take` and its idempotency key is new (ON CONFLICT DO NOTHING); the lots, draws and
+# balance are written only with it. The caller holds the member's row lock, which every lot writer takes
+# first, so the lots need no row locks of their own.
 _DEBIT = """
-WITH ordered AS (
+WITH live AS (
     SELECT id, remaining,
            SUM(remaining) OVER (ORDER BY COALESCE(entry_id = %(prefer)s, false) DESC,
                                          expires_at ASC NULLS LAST, created_at, id) - remaining AS before
     FROM loyalty_pointslot
-    WHERE member_id = %(member)s AND remaining > 0 AND %(take)s > 0
+    WHERE member_id = %(member)s AND remaining > 0 AND (expires_at IS NULL OR expires_at > %(now)s)
 ), takes AS (
-    SELECT id, LEAST(remaining, %(take)s - before) AS take FROM ordered WHERE before < %(take)s
+    SELECT id, LEAST(remaining, %(take)s - before) AS take FROM live WHERE before < %(take)s
+), covered AS (
+    SELECT COALESCE(SUM(take), 0) = %(take)s AS ok FROM takes
 ), entry AS (
     INSERT INTO loyalty_ledgerentry (member_id, points, kind, description, reference, purchase_id,
         return_record_id, reverses_id, author_id, shortfall, balance_after, idempotency_key, created_at)
-    VALUES (%(member)s, -%(take)s, %(kind)s, %(description)s, %(reference)s, %(purchase)s, %(return)s,
-            %(reverses)s, %(author)s, %(shortfall)s, %(balance_after)s, %(key)s, %(now)s)
+    SELECT %(member)s, -%(take)s, %(kind)s, %(description)s, %(reference)s, %(purchase)s, %(return)s,
+           %(reverses)s, %(author)s, %(shortfall)s, %(balance_after)s, %(key)s, %(now)s
+    FROM covered WHERE covered.ok
+    ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id
 ), spent AS (
-    UPDATE loyalty_pointslot l SET remaining = l.remaining - t.take FROM takes t WHERE l.id = t.id
+    UPDATE loyalty_pointslot l SET remaining = l.remaining - t.take FROM takes t, entry WHERE l.id = t.id
     RETURNING l.id, t.take
 ), draws AS (
     INSERT INTO loyalty_lotdraw (entry_id, lot_id, points) SELECT entry.id, spent.id, spent.take FROM entry, spent
 ), balance AS (
-    UPDATE members_member SET points_balance = points_balance - %(take)s WHERE id = %(member)s AND %(take)s > 0
+    UPDATE members_member m SET points_balance = m.points_balance - %(take)s FROM entry
+    WHERE m.id = %(member)s AND %(take)s > 0
 )
-SELECT (SELECT id FROM entry) AS entry_id, (SELECT COALESCE(SUM(take), 0) FROM spent) AS spent
+SELECT (SELECT ok FROM covered) AS covered, (SELECT id FROM entry) AS entry_id,
+       (SELECT COALESCE(SUM(take), 0) FROM spent) AS spent
 """
 
 
@@ -187,11 +192,16 @@ def points_debit(
     prefer_lot_of: LedgerEntry | None = None,
     author: User | None = None,
     now: datetime | None = None,
+    locked_balance: int | None = None,
 ) -> LedgerEntry:
-    """Take points away, soonest-expiring (then oldest) lots first, recording what came from which lot.
-    Lots already past their expiry are expired first, so they are never spent. Refuses with
-    InsufficientPoints unless `allow_partial`, in which case it takes what the balance holds and records the
-    rest as the entry's shortfall.
+    """Take points away, soonest-expiring (then oldest) lots first, recording what came from which lot: the
+    one debit every caller uses (redemptions, adjustments, returns, reversals). Lots already past their
+    expiry are expired first, so they are never spent. Refuses with InsufficientPoints (its `balance` is
+    what the member can spend) unless `allow_partial`, in which case it takes what the balance holds and
+    records the rest as the entry's shortfall. The same `idempotency_key` again returns the first entry.
+
+    `locked_balance`: a caller that already holds the member's row lock passes the balance it read under
+    it, which saves the lock's round trip. When nothing is in the way the debit is one statement.
 
     Refusals are decided before the debit's writes and raised after its transaction block (no savepoint
     needed): an enclosing transaction stays usable, keeping only the expiry of lots that were due anyway.
@@ -201,10 +211,10 @@ def points_debit(
     now = now or timezone.now()
     with transaction.atomic(savepoint=False):
         try:
-            return _debit(member=member, points=points, kind=kind, description=description,
+            return _debit(member=member, points=points, kind=kind, description=description[:500],
                           idempotency_key=idempotency_key, reference=reference, allow_partial=allow_partial,
                           purchase=purchase, return_record=return_record, reverses=reverses,
-                          prefer_lot_of=prefer_lot_of, author=author, now=now)
+                          prefer_lot_of=prefer_lot_of, author=author, now=now, locked_balance=locked_balance)
         except DomainError as exc:
             refusal = exc
     raise refusal
@@ -213,96 +223,47 @@ def points_debit(
 def _debit(*, member: Member | int, points: int, kind: str, description: str, idempotency_key: str,
            reference: str, allow_partial: bool, purchase: Purchase | None, return_record: Return | None,
            reverses: LedgerEntry | None, prefer_lot_of: LedgerEntry | None, author: User | None,
-           now: datetime) -> LedgerEntry:
-    locked = _lock(member)
-    if (entry := _replay(idempotency_key, locked.pk, -1)) is not None:
-        return entry
-    _expire_due(locked, now=now)
-    if locked.points_balance < points and not allow_partial:
-        raise InsufficientPoints(
-            f"The member has {locked.points_balance} points; {points} are needed.", field="points"
-        )
-    take = min(points, locked.points_balance)
-    balance_after = locked.points_balance - take
-    description = description[:500]
+           now: datetime, locked_balance: int | None) -> LedgerEntry:
+    if locked_balance is None:
+        locked = _lock(member)
+        member_id, balance = locked.pk, locked.points_balance
+    else:
+        member_id, balance = (member if isinstance(member, int) else member.pk), locked_balance
     author_id = author.pk if author is not None else None
-    with connection.cursor() as cursor:
-        cursor.execute(_DEBIT, {
-            "member": locked.pk, "take": take, "prefer": prefer_lot_of.pk if prefer_lot_of else None,
-            "kind": kind, "description": description, "reference": reference,
-            "purchase": purchase.pk if purchase else None, "return": return_record.pk if return_record else None,
-            "reverses": reverses.pk if reverses else None, "author": author_id, "shortfall": points - take,
-            "balance_after": balance_after, "key": idempotency_key, "now": now,
-        })
-        done = fetch_row(cursor)
-    entry_id, spent = done["entry_id"], done["spent"]
-    if spent != take:
-        raise AssertionError(f"lots of member {locked.pk} held {spent} of the {take} points to take")
-    locked.points_balance = balance_after
-    entry = LedgerEntry(
-        pk=entry_id, member_id=locked.pk, points=-take, kind=kind, description=description, reference=reference,
-        purchase=purchase, return_record=return_record, reverses=reverses, author_id=author_id,
-        shortfall=points - take, balance_after=balance_after, idempotency_key=idempotency_key, created_at=now,
-    )
-    entry._state.adding = False
-    return entry
-
-
-# The debit as parts of a caller's single statement (a redemption writes its own rows in the same round
-# trip). Only this module writes ledger rows; callers embed this SQL as given. The parts take the points from
-# the member's UNEXPIRED lots only, soonest expiring first; `debit_ok` says whether those lots cover them.
-# Every write waits on the caller's gate CTE (a row only when the caller's own insert happened), so a
-# statement whose gate is empty, or whose caller gates on debit_ok, writes nothing of the debit.
-_DEBIT_PARTS = """
-debit_ids AS (SELECT nextval(pg_get_serial_sequence('loyalty_ledgerentry', 'id')) AS entry_id),
-debit_live AS (
-    SELECT id, remaining,
-           SUM(remaining) OVER (ORDER BY expires_at ASC NULLS LAST, created_at, id) - remaining AS before
-    FROM loyalty_pointslot
-    WHERE member_id = %(debit_member)s AND remaining > 0 AND (expires_at IS NULL OR expires_at > %(debit_now)s)
-),
-debit_takes AS (
-    SELECT id, LEAST(remaining, %(debit_take)s - before) AS take FROM debit_live WHERE before < %(debit_take)s
-),
-debit_ok AS (SELECT COALESCE(SUM(take), 0) = %(debit_take)s AS ok FROM debit_takes)"""
-
-_DEBIT_WRITES = """
-debit_entry AS (
-    INSERT INTO loyalty_ledgerentry (id, member_id, points, kind, description, reference, purchase_id,
-        return_record_id, reverses_id, author_id, shortfall, balance_after, idempotency_key, created_at)
-    SELECT debit_ids.entry_id, %(debit_member)s, -%(debit_take)s, %(debit_kind)s, %(debit_description)s,
-           %(debit_reference)s, NULL, NULL, NULL, NULL, 0, %(debit_balance_after)s, %(debit_key)s, %(debit_now)s
-    FROM debit_ids WHERE EXISTS (SELECT 1 FROM {gate})
-    RETURNING id
-),
-debit_spent AS (
-    UPDATE loyalty_pointslot l SET remaining = l.remaining - t.take FROM debit_takes t
-    WHERE l.id = t.id AND EXISTS (SELECT 1 FROM {gate})
-    RETURNING l.id, t.take
-),
-debit_draws AS (
-    INSERT INTO loyalty_lotdraw (entry_id, lot_id, points)
-    SELECT debit_entry.id, debit_spent.id, debit_spent.take FROM debit_entry, debit_spent
-),
-debit_balance AS (
-    UPDATE members_member SET points_balance = points_balance - %(debit_take)s
-    WHERE id = %(debit_member)s AND EXISTS (SELECT 1 FROM {gate})
-    RETURNING points_balance
-)"""
-
-
-def points_debit_parts(*, member_id: int, balance: int, points: int, kind: str, description: str,
-                       reference: str, idempotency_key: str, now: datetime, gate: str) -> tuple[str, str, dict]:
-    """CTE text and parameters for debiting `points` inside a caller's statement: (the parts to put before
-    the caller's gate CTE, the parts to put after it, parameters). The caller holds the member's row lock, has
-    checked `balance` >= points, and may read `debit_ids.entry_id` (the entry's id, for its own foreign key),
-    `debit_ok.ok` and, after the gate, `debit_entry` and `debit_spent`. When debit_ok is false, expired lots
-    are in the way: call points_expire_due_for and try again."""
-    return _DEBIT_PARTS, _DEBIT_WRITES.format(gate=gate), {
-        "debit_member": member_id, "debit_take": points, "debit_kind": kind, "debit_description": description[:500],
-        "debit_reference": reference, "debit_balance_after": balance - points, "debit_key": idempotency_key,
-        "debit_now": now,
-    }
+    for _attempt in range(2):
+        take = min(points, balance) if allow_partial else points
+        if take > balance:
+            if (entry := _replay(idempotency_key, member_id, -1)) is not None:
+                return entry
+            raise InsufficientPoints(f"The member has {balance} points; {points} are needed.", field="points",
+                                     balance=balance)
+        with connection.cursor() as cursor:
+            cursor.execute(_DEBIT, {
+                "member": member_id, "take": take, "prefer": prefer_lot_of.pk if prefer_lot_of else None,
+                "kind": kind, "description": description, "reference": reference,
+                "purchase": purchase.pk if purchase else None, "return": return_record.pk if return_record else None,
+                "reverses": reverses.pk if reverses else None, "author": author_id, "shortfall": points - take,
+                "balance_after": balance - take, "key": idempotency_key, "now": now,
+            })
+            done = fetch_row(cursor)
+        if done["entry_id"] is not None:
+            if done["spent"] != take:
+                raise AssertionError(f"lots of member {member_id} held {done['spent']} of the {take} points to take")
+            entry = LedgerEntry(
+                pk=done["entry_id"], member_id=member_id, points=-take, kind=kind, description=description,
+                reference=reference, purchase=purchase, return_record=return_record, reverses=reverses,
+                author_id=author_id, shortfall=points - take, balance_after=balance - take,
+                idempotency_key=idempotency_key, created_at=now,
+            )
+            entry._state.adding = False
+            return entry
+        if (entry := _replay(idempotency_key, member_id, -1)) is not None:
+            return entry  # the key was used before: that debit is the answer
+        if done["covered"]:
+            raise AssertionError(f"debit {idempotency_key!r} wrote nothing though the lots cover it")
+        # Lots past their date hold part of the balance: expire them (as the daily task would), then again.
+        balance = _expire_due(member_id=member_id, balance=balance, now=now)
+    raise AssertionError(f"the unexpired lots of member {member_id} do not hold its balance")
 
 
 def _restore_draws(entry: LedgerEntry, *, description: str, idempotency_key: str, author: User | None,
@@ -370,17 +331,10 @@ def points_expire_lot(*, lot_id: int, now: datetime) -> LedgerEntry | None:
         return None
     locked = _lock(member_id)
     lot = PointsLot.objects.select_for_update().get(pk=lot_id)
-    key = f"expire:lot:{lot.pk}"
     if lot.remaining == 0 or lot.expires_at is None or lot.expires_at > now:
-        return LedgerEntry.objects.filter(idempotency_key=key).first()
-    points = lot.remaining
-    PointsLot.objects.filter(pk=lot.pk).update(remaining=0)
-    Member.objects.filter(pk=locked.pk).update(points_balance=F("points_balance") - points)
-    return LedgerEntry.objects.create(
-        member_id=locked.pk, points=-points, kind=Kind.EXPIRE, reference=f"lot:{lot.pk}",
-        description=f"{points} points from {lot.created_at:%Y-%m-%d} expired on {lot.expires_at:%Y-%m-%d}",
-        balance_after=locked.points_balance - points, idempotency_key=key, created_at=now,
-    )
+        return LedgerEntry.objects.filter(idempotency_key=f"expire:lot:{lot.pk}").first()
+    _balance, entries = _expire_lots(member_id=locked.pk, balance=locked.points_balance, lots=[lot], now=now)
+    return entries[0]
 
 
 def points_pending_change(*, member: Member | int, delta: int) -> None:
@@ -474,41 +428,3 @@ def points_credit_many(*, credits: list[Credit], now: datetime) -> list[LedgerEn
     _update_members_from_values("lifetime_points", deltas)
     leaderboards.board_credits_on_commit(entries=entries)  # counted kinds reach the boards after commit
     return entries
-
-
-_RECORD = """
-WITH ins AS (
-    INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status,
-        awards_points, points_earned, points_pending, points_reversed, returned_amount, confirm_after,
-        confirmed_at, earn_breakdown, request_hash, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 0, %s, NULL, %s, %s, %s)
-    ON CONFLICT (source, order_id) DO NOTHING
-    RETURNING id
-), pending AS (
-    UPDATE members_member SET pending_points = pending_points + %s
-    WHERE id = %s AND %s <> 0 AND EXISTS (SELECT 1 FROM ins)
-    RETURNING id
-)
-SELECT (SELECT id FROM ins) AS purchase_id{figures}
-"""
-
-
-def purchase_insert_pending(*, purchase: Purchase, pending: int, figures_sql: str | None, figures_params: list
-                            ) -> tuple[int | None, dict]:
-    """Insert a purchase if its (source, order id) is new and add `pending` points to its member, in ONE
-    statement that also returns the member's qualifying aggregates (`figures_sql`, which sees the state
-    before this insert; None for none). The caller holds the member's row lock. Returns (new id or None,
-    the aggregates by their column names in `figures_sql`)."""
-    from django.db import connection
-
-    p = purchase
-    figures = f", f.* FROM ({figures_sql}) AS f" if figures_sql else ""
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD.format(figures=figures), [
-            p.member_id, p.source, p.order_id, p.amount, p.currency, p.occurred_at, p.status, p.awards_points,
-            p.points_earned, p.points_pending, p.confirm_after, p.earn_breakdown, p.request_hash, p.created_at,
-            pending, p.member_id, pending, *figures_params,
-        ])
-        row = fetch_row(cursor)
-    purchase_id = row.pop("purchase_id")
-    return purchase_id, row

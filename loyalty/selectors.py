@@ -34,20 +34,6 @@ def _qualifying_aggregates(now: datetime) -> tuple[list[int], object, dict]:
     return windows, zero, aggregates
 
 
-def qualifying_sql(*, member_id: int, now: datetime) -> tuple[str, list, list[int]]:
-    """The qualifying_figures aggregate as SQL, for statements that also write (purchase_record).
-    Returns (a SELECT yielding one column per window, named m<months> as in qualifying_figures' aggregates,
-    its parameters, the windows)."""
-    windows = tier_windows()
-    value = ("points_earned - points_reversed" if settings.FIDELIO_TIER_BASIS == "points"
-             else "amount - returned_amount")
-    columns = ", ".join(f"COALESCE(SUM({value}) FILTER (WHERE occurred_at > %s), 0) AS m{months}"
-                        for months in windows)
-    params = [add_months(now, -months) for months in windows] + [member_id, now]
-    sql = f"SELECT {columns} FROM loyalty_purchase WHERE member_id = %s AND occurred_at <= %s"  # noqa: S608
-    return sql, params, windows
-
-
 def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[int, object]:
     """Points earned (or money spent, by FIDELIO_TIER_BASIS) per tier window, in ONE aggregate query.
 

@@ -32,9 +32,8 @@ from loyalty.challenges import (
 )
 from loyalty.exceptions import OrderConflict, PurchaseNotFound, ReturnConflict, ReturnExceedsPurchase
 from loyalty.models import LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
-from loyalty.periods import add_months
 from loyalty.rules import Line, points_for_purchase
-from loyalty.selectors import qualifying_figures, qualifying_sql
+from loyalty.selectors import qualifying_figures
 from members.exceptions import MemberNotFound
 from members.models import Member
 from members.services import (
@@ -105,6 +104,18 @@ def purchase_validate(data: PurchaseIn, *, now: datetime) -> None:
 # ---------------------------------------------------------------------------------------------- purchase
 _LOCK_MEMBER = "SELECT id, tier_id FROM members_member WHERE id = %s FOR UPDATE"
 
+# The purchase, once per (source, order id): nothing comes back when the order exists (a replay or a
+# conflict). Pending points and tier figures follow through loyalty.ledger and loyalty.selectors.
+_PURCHASE_INSERT = """
+INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status, awards_points,
+    points_earned, points_pending, points_reversed, returned_amount, confirm_after, confirmed_at, earn_breakdown,
+    request_hash, created_at)
+VALUES (%(member)s, %(source)s, %(order)s, %(amount)s, %(currency)s, %(occurred_at)s, %(status)s,
+        %(awards_points)s, %(points)s, %(points)s, 0, 0, %(confirm_after)s, NULL, %(breakdown)s, %(hash)s, %(now)s)
+ON CONFLICT (source, order_id) DO NOTHING
+RETURNING id
+"""
+
 
 def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: datetime | None = None
                     ) -> tuple[Purchase, bool]:
@@ -162,18 +173,19 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
         earn_breakdown=breakdown, request_hash=digest, created_at=now,
     )
     at_once = confirm_after <= now
-    # One round trip: insert if new, add the pending points, and read the tier figures, but only when a
-    # higher tier exists: a member at the top tier cannot upgrade, so their post never aggregates their
-    # history (which grows without bound for very active members, under the member's row lock).
-    can_upgrade = awards_points and tier_above_exists(member.tier)
-    figures_sql, figures_params, windows = (
-        qualifying_sql(member_id=member.pk, now=now) if can_upgrade else (None, [], [])
-    )
-    purchase.pk, sums = ledger.purchase_insert_pending(
-        purchase=purchase, pending=0 if at_once else points, figures_sql=figures_sql, figures_params=figures_params
-    )
-    if purchase.pk is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_PURCHASE_INSERT, {
+            "member": member.pk, "source": data.source, "order": data.order_id, "amount": data.amount,
+            "currency": data.currency, "occurred_at": data.occurred_at, "status": purchase.status,
+            "awards_points": awards_points, "points": points, "confirm_after": confirm_after,
+            "breakdown": breakdown, "hash": digest, "now": now,
+        })
+        row = fetch_one(cursor)
+    if row is None:  # the (source, order id) exists: a replay or a conflict, decided by the caller
         return Purchase.objects.get(source=data.source, order_id=data.order_id), False
+    purchase.pk = row["id"]
+    if not at_once:
+        ledger.points_pending_change(member=member, delta=points)
     if data.items:
         PurchaseItem.objects.bulk_create(
             PurchaseItem(purchase=purchase, sku=i.sku, name=i.name, category=i.category, quantity=i.quantity,
@@ -185,13 +197,11 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
         # A per-instance memo, not a model field: loyalty.challenges reads it (getattr) instead of the items.
         purchase._categories = categories  # type: ignore[attr-defined]
         _confirm(purchase, member=member, now=now, was_pending=False)
-    if can_upgrade:
-        # The aggregate ran before the insert: add this purchase where its date falls in the window.
-        own = points if settings.FIDELIO_TIER_BASIS == "points" else data.amount
-        figures = {
-            months: sums[f"m{months}"] + (own if add_months(now, -months) < data.occurred_at <= now else 0)
-            for months in windows
-        }
+    # Upgrades are the only reason to read the member's tier-window figures, and a member at the top tier
+    # cannot upgrade: their post never aggregates their history (which grows without bound for very active
+    # members, under the member's row lock). The aggregate sees this purchase (same transaction).
+    if awards_points and tier_above_exists(member.tier):
+        figures = qualifying_figures(member_id=member.pk, now=now)
         tier_upgrade_if_qualified(member=member, figures=figures, basis=settings.FIDELIO_TIER_BASIS, now=now)
     return purchase, True
 
@@ -423,8 +433,8 @@ def ledger_entry_member_description(*, entry: LedgerEntry) -> str:
 
 
 @transaction.atomic
-def points_adjust(*, member: Member, points: int, reason: str, author: User | None, idempotency_key: str = ""
-                  ) -> LedgerEntry:
+def points_adjust(*, member: Member, points: int, reason: str, author: User | None, idempotency_key: str = "",
+                  now: datetime | None = None) -> LedgerEntry:
     """A manual credit (positive) or debit (negative) by staff, with a mandatory reason. The description
     members read does not name the author; LedgerEntry.author does, for staff."""
     reason = (reason or "").strip()
@@ -436,9 +446,9 @@ def points_adjust(*, member: Member, points: int, reason: str, author: User | No
     description = f"{ADJUSTMENT_PREFIX}{reason}"
     if points > 0:
         return ledger.points_credit(member=member, points=points, kind=Kind.ADJUST, description=description,
-                                    idempotency_key=key, author=author, reference="staff")
+                                    idempotency_key=key, author=author, reference="staff", now=now)
     return ledger.points_debit(member=member, points=-points, kind=Kind.ADJUST, description=description,
-                               idempotency_key=key, author=author, reference="staff")
+                               idempotency_key=key, author=author, reference="staff", now=now)
 
 
 def welcome_bonus_credit(*, member: Member) -> LedgerEntry | None:

@@ -87,22 +87,18 @@ SELECT m.points_balance, t.rank AS tier_rank FROM members_member m LEFT JOIN mem
 WHERE m.id = %s FOR UPDATE OF m
 """
 
-# The redemption, its voucher and the ledger debit in ONE statement. The redemption row is the gate: it is
-# inserted only when the member's unexpired lots cover the cost, and not at all when a concurrent request
-# with the same idempotency key got there first (ON CONFLICT waits for it, then does nothing); the debit and
-# the voucher follow it or write nothing.
-_REDEEM = """
-WITH {debit_reads},
-redemption AS (
+# THE insert of redemptions and vouchers (paid, birthday and challenge ones): the redemption once per
+# (scope, key) — ON CONFLICT waits for a concurrent request with the same key, then does nothing — and its
+# voucher with it. No redemption row comes back when the key was taken; no voucher row when the drawn code
+# exists already (about one in 10^17): the caller rolls back and draws again.
+_ISSUE = """
+WITH redemption AS (
     INSERT INTO rewards_redemption (member_id, reward_id, points_spent, source, ledger_entry_id, idempotency_scope,
         idempotency_key, request_hash, created_at)
-    SELECT %(member)s, %(reward)s, %(cost)s, %(source)s, debit_ids.entry_id, %(scope)s, %(key)s, %(hash)s, %(now)s
-    FROM debit_ids, debit_ok WHERE debit_ok.ok
+    VALUES (%(member)s, %(reward)s, %(points)s, %(source)s, %(entry)s, %(scope)s, %(key)s, %(hash)s, %(now)s)
     ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING
     RETURNING id
-),
-{debit_writes},
-voucher AS (
+), voucher AS (
     INSERT INTO rewards_voucher (redemption_id, member_id, reward_id, code, kind, value, currency, status, expires_at,
         used_at, used_order_id, cancelled_at, cancel_reason, cancelled_by_id, created_at)
     SELECT redemption.id, %(member)s, %(reward)s, %(code)s, %(kind)s, %(value)s, %(currency)s, %(status)s,
@@ -111,10 +107,53 @@ voucher AS (
     ON CONFLICT (code) DO NOTHING
     RETURNING id
 )
-SELECT (SELECT ok FROM debit_ok) AS ok, (SELECT id FROM redemption) AS redemption_id,
-       (SELECT id FROM voucher) AS voucher_id, (SELECT id FROM debit_entry) AS entry_id,
-       (SELECT COALESCE(SUM(take), 0) FROM debit_spent) AS spent
+SELECT (SELECT id FROM redemption) AS redemption_id, (SELECT id FROM voucher) AS voucher_id
 """
+
+
+def _issue(*, member_id: int, reward: Reward, points: int, source: str, entry: LedgerEntry | None, scope: str,
+           key: str, digest: str, now: datetime) -> Redemption:
+    """Write a redemption and its voucher (one statement, in the caller's transaction). Raises _KeyTaken
+    when (scope, key) is taken and _CodeClash when the drawn code is: either way the caller rolls back."""
+    expires_at = now + timedelta(days=reward.voucher_valid_days) if reward.voucher_valid_days else None
+    code = voucher_code_new()
+    with connection.cursor() as cursor:
+        cursor.execute(_ISSUE, {
+            "member": member_id, "reward": reward.pk, "points": points, "source": source,
+            "entry": entry.pk if entry is not None else None, "scope": scope, "key": key, "hash": digest,
+            "now": now, "code": code, "kind": reward.kind, "value": reward.value,
+            "currency": settings.FIDELIO_CURRENCY, "status": Voucher.Status.ISSUED, "expires_at": expires_at,
+        })
+        done = fetch_row(cursor)
+    if done["redemption_id"] is None:
+        raise _KeyTaken
+    if done["voucher_id"] is None:
+        raise _CodeClash
+    redemption = Redemption(pk=done["redemption_id"], member_id=member_id, reward=reward, points_spent=points,
+                            source=source, ledger_entry=entry, idempotency_scope=scope, idempotency_key=key,
+                            request_hash=digest, created_at=now)
+    redemption.voucher = Voucher(pk=done["voucher_id"], redemption=redemption, member_id=member_id, reward=reward,
+                                 code=code, kind=reward.kind, value=reward.value, currency=settings.FIDELIO_CURRENCY,
+                                 status=Voucher.Status.ISSUED, expires_at=expires_at, created_at=now)
+    for obj in (redemption, redemption.voucher):
+        obj._state.adding = False
+    return redemption
+
+
+def _issue_free(*, member_id: int, reward: Reward, source: str, scope: str, key: str, now: datetime
+                ) -> Redemption | None:
+    """A free redemption (birthday, challenge) in a savepoint of the caller's transaction: None when (scope,
+    key) has one already. A code clash rolls back and draws again."""
+    for _ in range(5):  # a clash among 31^12 codes is astronomically rare; draw again if it happens
+        try:
+            with transaction.atomic():
+                return _issue(member_id=member_id, reward=reward, points=0, source=source, entry=None, scope=scope,
+                              key=key, digest=_request_hash(member_id, reward.pk), now=now)
+        except _KeyTaken:
+            return None
+        except _CodeClash:
+            continue
+    raise RuntimeError("could not draw an unused voucher code")  # pragma: no cover - a broken random source
 
 
 def _reward_from_row(row: dict) -> Reward:
@@ -142,8 +181,9 @@ def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_sc
     a savepoint when the caller has a transaction open, else the whole short transaction).
 
     Round trips when nothing is in the way: the reward and the key (one query, outside the transaction), the
-    member's row lock, the stock (limited rewards only), the per-member count (limited rewards only), and one
-    statement writing the redemption, the voucher and the debit.
+    member's row lock, the stock (limited rewards only), the per-member count (limited rewards only), the
+    ledger's debit (loyalty.ledger.points_debit, one statement) and one statement writing the redemption and
+    its voucher.
     """
     now = now or timezone.now()
     digest = _request_hash(member_id, reward_id)
@@ -205,44 +245,18 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
             raise InsufficientPoints(
                 f"{reward.name} costs {reward.cost_points} points; the balance is {balance}.", field="reward")
         _stock_take(reward)
-        expires_at = now + timedelta(days=reward.voucher_valid_days) if reward.voucher_valid_days else None
-        code = voucher_code_new()
-        debit_reads, debit_writes, params = ledger.points_debit_parts(
-            member_id=member_id, balance=balance, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
-            description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
-            idempotency_key=f"redeem:{scope}:{key}", now=now, gate="redemption",
-        )
-        params.update(member=member_id, reward=reward.pk, cost=reward.cost_points, source=source, scope=scope,
-                      key=key, hash=digest, now=now, code=code, kind=reward.kind, value=reward.value,
-                      currency=settings.FIDELIO_CURRENCY, status=Voucher.Status.ISSUED, expires_at=expires_at)
-        with connection.cursor() as cursor:
-            cursor.execute(_REDEEM.format(debit_reads=debit_reads, debit_writes=debit_writes), params)
-            done = fetch_row(cursor)
-        redemption_id, voucher_id, entry_id = done["redemption_id"], done["voucher_id"], done["entry_id"]
-        if not done["ok"]:
-            # Lots past their date (the daily task has not expired them yet) hold part of the balance, and
-            # the valid ones do not cover the cost.
-            spendable = ledger.points_expire_due_for(member_id=member_id, balance=balance, now=now)
+        try:
+            entry = ledger.points_debit(
+                member=member_id, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
+                description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
+                idempotency_key=f"redeem:{scope}:{key}", now=now, locked_balance=balance,
+            )
+        except InsufficientPoints as refused:  # lots past their date hold part of the balance
             raise InsufficientPoints(
-                f"{reward.name} costs {reward.cost_points} points; {spendable} of the balance are still valid.",
-                field="reward")
-        if redemption_id is None:
-            raise _KeyTaken
-        if voucher_id is None:
-            raise _CodeClash
-        if done["spent"] != reward.cost_points:
-            raise AssertionError(f"debited {done['spent']} of {reward.cost_points} points")
-    entry = LedgerEntry(pk=entry_id, member_id=member_id, points=-reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
-                        balance_after=balance - reward.cost_points, created_at=now)
-    redemption = Redemption(pk=redemption_id, member_id=member_id, reward=reward, points_spent=reward.cost_points,
-                            source=source, ledger_entry=entry, idempotency_scope=scope, idempotency_key=key,
-                            request_hash=digest, created_at=now)
-    redemption.voucher = Voucher(pk=voucher_id, redemption=redemption, member_id=member_id, reward=reward, code=code,
-                                 kind=reward.kind, value=reward.value, currency=settings.FIDELIO_CURRENCY,
-                                 status=Voucher.Status.ISSUED, expires_at=expires_at, created_at=now)
-    for obj in (entry, redemption, redemption.voucher):
-        obj._state.adding = False
-    return redemption
+                f"{reward.name} costs {reward.cost_points} points; {refused.balance} of the balance are still "
+                "valid.", field="reward") from None
+        return _issue(member_id=member_id, reward=reward, points=reward.cost_points, source=source, entry=entry,
+                      scope=scope, key=key, digest=digest, now=now)
 
 
 def _stock_take(reward: Reward) -> None:
@@ -252,33 +266,6 @@ def _stock_take(reward: Reward) -> None:
     taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
     if not taken:
         raise OutOfStock(f"{reward.name} is out of stock.", field="reward")
-
-
-_VOUCHER_INSERT = """
-INSERT INTO rewards_voucher (redemption_id, member_id, reward_id, code, kind, value, currency, status, expires_at,
-    used_at, used_order_id, cancelled_at, cancel_reason, cancelled_by_id, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '', NULL, '', NULL, %s)
-ON CONFLICT (code) DO NOTHING
-RETURNING id
-"""
-
-
-def _voucher_issue(redemption: Redemption, reward: Reward, *, now: datetime) -> Voucher:
-    expires_at = now + timedelta(days=reward.voucher_valid_days) if reward.voucher_valid_days else None
-    with connection.cursor() as cursor:
-        for _ in range(5):  # a clash among 31^12 codes is astronomically rare; draw again if it happens
-            code = voucher_code_new()
-            cursor.execute(_VOUCHER_INSERT, [redemption.pk, redemption.member_id, reward.pk, code, reward.kind,
-                                             reward.value, settings.FIDELIO_CURRENCY, Voucher.Status.ISSUED,
-                                             expires_at, now])
-            row = fetch_one(cursor)
-            if row is not None:
-                break
-        else:  # pragma: no cover - would take a broken random source
-            raise RuntimeError("could not draw an unused voucher code")
-    return Voucher(pk=row["id"], redemption=redemption, member_id=redemption.member_id, reward=reward, code=code,
-                   kind=reward.kind, value=reward.value, currency=settings.FIDELIO_CURRENCY, expires_at=expires_at,
-                   status=Voucher.Status.ISSUED, created_at=now)
 
 
 # ------------------------------------------------------------------------------------------------ checkout
@@ -423,13 +410,12 @@ def _birthday_issue(*, member_id: int, reward_id: int, scope: str, now: datetime
         except OutOfStock:
             log.warning("birthday reward %s is out of stock; member %s got none", reward.pk, member_id)
             return "out_of_stock"
-        redemption = Redemption.objects.create(
-            member_id=member_id, reward=reward, points_spent=0, source=Redemption.Source.BIRTHDAY,
-            idempotency_scope=scope, idempotency_key=str(member_id), request_hash=_request_hash(member_id, reward.pk),
-            created_at=now,
-        )
-        voucher = _voucher_issue(redemption, reward, now=now)
-        transaction.on_commit(lambda: birthday_notify(voucher_id=voucher.pk))
+        redemption = _issue_free(member_id=member_id, reward=reward, source=Redemption.Source.BIRTHDAY, scope=scope,
+                                 key=str(member_id), now=now)
+        if redemption is None:
+            return None
+        voucher_id = redemption.voucher.pk
+        transaction.on_commit(lambda: birthday_notify(voucher_id=voucher_id))
     return "issued"
 
 
@@ -469,9 +455,6 @@ def challenge_voucher_issue(*, participation: ChallengeParticipation, challenge:
         log.warning("challenge %s: reward %s is out of stock; member %s got no voucher", challenge.pk, reward.pk,
                     participation.member_id)
         return None
-    redemption = Redemption.objects.create(
-        member_id=participation.member_id, reward=reward, points_spent=0, source=Redemption.Source.CHALLENGE,
-        idempotency_scope=scope, idempotency_key=key, request_hash=_request_hash(participation.member_id, reward.pk),
-        created_at=now,
-    )
-    return _voucher_issue(redemption, reward, now=now)
+    redemption = _issue_free(member_id=participation.member_id, reward=reward, source=Redemption.Source.CHALLENGE,
+                             scope=scope, key=key, now=now)
+    return redemption.voucher if redemption is not None else None

@@ -29,18 +29,9 @@ MODULES = sorted(
 # Tables named through Model._meta in an f-string (STYLE.md §12 allows that): placeholder -> model label.
 DYNAMIC_TABLES = {("backoffice/newsletters.py", "{table}"): "backoffice.NewsletterDelivery"}
 
-# `.format(` on a statement with pieces the caller supplies. Both are the debit shared by loyalty.ledger and
-# rewards' one-statement redemption, and are left for the separate "one debit algorithm" task (which decides
-# which module owns that statement); they are named here so that no new one can join them unnoticed.
-FORMAT_EXCEPTIONS = {
-    # rewards formats loyalty.ledger.points_debit_parts(...) pieces ({debit_reads}/{debit_writes}) into its text.
-    ("rewards/services.py", "_REDEEM"): 'the "one debit algorithm" task',
-    # the gate CTE's name comes from the caller of points_debit_parts (rewards: "redemption").
-    ("loyalty/ledger.py", "_DEBIT_WRITES"): 'the "one debit algorithm" task',
-    # {figures} is loyalty.selectors.qualifying_sql(...)'s SELECT, put in by loyalty.services' purchase_record
-    # (one round trip for the purchase and the tier figures); moving that SELECT's owner is not a naming fix.
-    ("loyalty/ledger.py", "_RECORD"): "the purchase/tier-figures statement owner (reported, not restructured)",
-}
+# `.format(` on a statement with pieces another module supplies: none is allowed (STYLE.md §12). Name one here
+# only with the reason it has to stay.
+FORMAT_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 # Quoted literals in SQL that equal some model's choice value but are not that choice.
 NOT_CHOICES = {("backoffice/metrics.py", "month")}  # date_trunc('month', …), not MetricSnapshot.period

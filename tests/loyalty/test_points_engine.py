@@ -193,6 +193,53 @@ def test_ledger_calls_are_idempotent_by_key(member):
     assert a.pk == b.pk and fresh(member).points_balance == 10
 
 
+def test_a_debit_replayed_after_the_balance_fell_returns_the_first_entry(member):
+    ledger.points_credit(member=member, points=100, kind="bonus", description="a", idempotency_key="a", now=T0)
+    first = ledger.points_debit(member=member, points=80, kind="redeem", description="r", idempotency_key="r",
+                                now=T0)
+    again = ledger.points_debit(member=member, points=80, kind="redeem", description="r", idempotency_key="r",
+                                now=T0)  # 20 left: a new debit of 80 would be refused, the replay is not
+    assert again.pk == first.pk and fresh(member).points_balance == 20
+    assert LedgerEntry.objects.filter(kind="redeem").count() == 1
+    assert_consistent()
+
+
+def test_a_debit_never_spends_lots_past_their_date(member):
+    ledger.points_credit(member=member, points=100, kind="bonus", description="old", idempotency_key="old",
+                         now=T0, expires_at=T0 + 10 * DAY)
+    ledger.points_credit(member=member, points=100, kind="bonus", description="new", idempotency_key="new",
+                         now=T0, expires_at=T0 + 300 * DAY)
+    later = T0 + 20 * DAY  # the first lot is past its date; the daily task has not expired it yet
+    entry = ledger.points_debit(member=member, points=60, kind="redeem", description="r", idempotency_key="r",
+                                now=later)
+    assert [d.lot.entry.idempotency_key for d in entry.draws.select_related("lot__entry")] == ["new"]
+    assert entry.balance_after == 140 and not LedgerEntry.objects.filter(kind="expire").exists()  # not in the way
+    with pytest.raises(InsufficientPoints) as refused:  # 140 on the balance, 40 of them valid
+        ledger.points_debit(member=member, points=100, kind="redeem", description="r2", idempotency_key="r2",
+                            now=later)
+    assert refused.value.balance == 40
+    # In the way, the lot was expired as the daily task would have (kept: the refusal writes nothing else).
+    assert LedgerEntry.objects.get(kind="expire").points == -100
+    assert fresh(member).points_balance == 40
+    assert_consistent()
+
+
+def test_a_debit_with_nothing_in_the_way_is_one_statement_under_the_lock(member):
+    from django.test.utils import CaptureQueriesContext
+
+    ledger.points_credit(member=member, points=100, kind="bonus", description="a", idempotency_key="a", now=T0)
+    with CaptureQueriesContext(connection) as taken:
+        ledger.points_debit(member=member, points=30, kind="redeem", description="r", idempotency_key="r", now=T0)
+    assert len(taken.captured_queries) == 2  # the member's row lock, then the debit
+    with transaction.atomic(), CaptureQueriesContext(connection) as locked:
+        balance = Member.objects.select_for_update().values_list("points_balance", flat=True).get(pk=member.pk)
+        ledger.points_debit(member=member, points=30, kind="redeem", description="r2", idempotency_key="r2",
+                            now=T0, locked_balance=balance)
+    assert len(locked.captured_queries) == 2  # the caller's lock and the debit: no second lock
+    assert fresh(member).points_balance == 40
+    assert_consistent()
+
+
 # ------------------------------------------------------------------------------------------------ expiry
 def test_lots_expire_and_rerun_adds_nothing(member):
     buy(member, "30", at=T0 - 30 * DAY, now=T0)  # lot expires 12 months after the purchase
