@@ -11,7 +11,7 @@ from django.utils import timezone
 from backoffice.metrics import rollup_progress_get, rollup_progress_set
 from backoffice.models import MetricSnapshot
 from backoffice.tasks import metrics_rollup_daily
-from members.periods import program_tz
+from config.periods import program_tz
 
 
 @admin.register(MetricSnapshot)

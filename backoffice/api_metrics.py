@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 from backoffice.dashboard import PERMISSION as DASHBOARD_PERMISSION
 from backoffice.models import MetricSnapshot
 from config.exceptions import DomainError, NotFound
+from config.periods import program_tz
 from members.auth import IntegrationPrincipal
 from members.models import Scope
-from members.periods import program_tz
 from members.permissions import IsIntegration, IsStaffWithPermission
 
 PERIOD_FIELDS = ["customers", "orders", "revenue", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",

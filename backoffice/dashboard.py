@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
 from config.exports import spreadsheet_safe
+from config.periods import program_tz
 from members.models import Member
-from members.periods import program_tz
 
 PERMISSION = "backoffice.view_metricsnapshot"
 PERIODS = ("month", "quarter")

@@ -35,8 +35,8 @@ def inside(args) -> int:
     from django.conf import settings
     from django.test import Client
 
-    from loyalty.challenges import challenges_changed
-    from loyalty.models import Challenge
+    from gamification.models import Challenge
+    from gamification.services.challenges import challenges_changed
 
     settings.FIDELIO_RETURN_WINDOW_DAYS = 0
     ids = members_enrol(10_000)

@@ -10,7 +10,8 @@ INSERT ... SELECT over generate_series per chunk: spread over the last two years
 every 20th member hidden, every 3rd of the rest showing a display name. The entries are board data only (no
 lots, balances untouched). Then, in-process (one process, no concurrency):
 
-- rebuild: `loyalty.leaderboards.boards_rebuild` (one aggregate over the ledger, three boards swapped in), 3 runs;
+- rebuild: `gamification.services.leaderboards.boards_rebuild` (one aggregate over the ledger, three boards
+  swapped in), 3 runs;
 - top 100: `board_top` for each period (Redis + the one name query), --calls calls each;
 - around: `board_around` (rank, points, 5 neighbours each side) for --calls members at random ranks of each
   board, and for hidden members (whose points come from the ledger);
@@ -85,7 +86,8 @@ def inside(args) -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from loyalty import leaderboards
+    from gamification.selectors import leaderboards
+    from gamification.services.leaderboards import boards_rebuild
     from members.models import Member, User
 
     results: dict = {"target_ms": TARGET_MS, "members": args.members, "entries": args.entries}
@@ -115,11 +117,11 @@ def inside(args) -> int:
     wait_for_quiet(results, limit=300)
     rebuilds = []
     for _ in range(3):
-        rebuilds.append(leaderboards.boards_rebuild())
+        rebuilds.append(boards_rebuild())
         log(f"  rebuild: {rebuilds[-1]}")
     results["rebuild"] = {"runs": rebuilds, "median_seconds": statistics.median(r["seconds"] for r in rebuilds)}
 
-    r = leaderboards._redis()
+    r = leaderboards.redis_client()
     boards = {name: leaderboards.period_get(name=name) for name in PERIODS}
     results["board_sizes"] = {name: r.zcard(board.key) for name, board in boards.items()}
     log(f"board sizes: {results['board_sizes']}")

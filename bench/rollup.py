@@ -84,7 +84,7 @@ def inside(args) -> int:
     from django.utils import timezone
 
     from backoffice.metrics import metrics_rollup
-    from members.periods import program_tz
+    from config.periods import program_tz
 
     started = time.monotonic()
     members_enrol(args.members)

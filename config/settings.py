@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     # Fidelio, in dependency order (each imports only those above it)
     "members",
     "loyalty",
+    "gamification",
     "rewards",
     "feedback",
     "backoffice",
@@ -202,7 +203,7 @@ FIDELIO_PERIODIC_TASKS = {
         "description": "Keep, raise or lower tiers whose qualification period has ended.",
     },
     "rebuild leaderboards": {
-        "task": "loyalty.tasks.leaderboards_rebuild",
+        "task": "gamification.tasks.leaderboards_rebuild",
         "crontab": {"minute": "50", "hour": "3"},  # 03:50 program time, daily
         "description": "Recompute this week's, month's and the all-time leaderboards from the ledger.",
     },

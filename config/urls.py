@@ -13,8 +13,9 @@ from feedback import api_reviews as feedback_api_reviews
 from feedback import api_support as feedback_api_support
 from feedback import api_surveys as feedback_api_surveys
 from feedback import urls as feedback_urls
+from gamification import api as gamification_api
+from gamification import urls as gamification_urls
 from loyalty import api as loyalty_api
-from loyalty import leaderboard_api
 from loyalty import urls as loyalty_urls
 from members import urls as members_urls
 from rewards import api as rewards_api
@@ -32,10 +33,10 @@ api_v1 = [
     api_path("me", loyalty_api.MeApi.as_view(), "me"),
     api_path("me/ledger", loyalty_api.MeLedgerApi.as_view(), "me-ledger"),
     api_path("me/referral", loyalty_api.MeReferralApi.as_view(), "me-referral"),
-    api_path("me/challenges", loyalty_api.MeChallengesApi.as_view(), "me-challenges"),
-    api_path(r"me/challenges/(?P<challenge_id>[0-9]{1,9})/join", loyalty_api.MeChallengeJoinApi.as_view(),
+    api_path("me/challenges", gamification_api.MeChallengesApi.as_view(), "me-challenges"),
+    api_path(r"me/challenges/(?P<challenge_id>[0-9]{1,9})/join", gamification_api.MeChallengeJoinApi.as_view(),
              "me-challenge-join"),
-    api_path("me/badges", loyalty_api.MeBadgesApi.as_view(), "me-badges"),
+    api_path("me/badges", gamification_api.MeBadgesApi.as_view(), "me-badges"),
     # Redemptions run their own short transaction (no savepoint inside a request-wide one).
     api_path("me/redemptions", non_atomic_requests(rewards_api.MeRedemptionCreateApi.as_view()), "me-redemptions"),
     api_path("me/vouchers", rewards_api.MeVoucherListApi.as_view(), "me-vouchers"),
@@ -54,9 +55,9 @@ api_v1 = [
     api_path(r"surveys/responses/(?P<token>[^/]{1,300})", feedback_api_surveys.SurveyLinkApi.as_view(),
              "survey-link"),
     # Leaderboards only read (Redis and one query): no request-wide transaction.
-    api_path(r"leaderboards/challenges/(?P<challenge_id>[0-9]{1,9})", loyalty_api.ChallengeBoardApi.as_view(),
+    api_path(r"leaderboards/challenges/(?P<challenge_id>[0-9]{1,9})", gamification_api.ChallengeBoardApi.as_view(),
              "challenge-board"),
-    api_path(r"leaderboards/(?P<period>[^/]+)", non_atomic_requests(leaderboard_api.LeaderboardApi.as_view()),
+    api_path(r"leaderboards/(?P<period>[^/]+)", non_atomic_requests(gamification_api.LeaderboardApi.as_view()),
              "leaderboard"),
     # integrations (token)
     api_path("members", loyalty_api.MemberListCreateApi.as_view(), "member-list"),
@@ -75,7 +76,8 @@ api_v1 = [
 ]
 
 # Customer portal pages, one "portal" namespace across the apps that own them.
-portal = [*loyalty_urls.urlpatterns, *members_urls.urlpatterns, *rewards_urls.urlpatterns, *feedback_urls.urlpatterns]
+portal = [*loyalty_urls.urlpatterns, *gamification_urls.urlpatterns, *members_urls.urlpatterns,
+          *rewards_urls.urlpatterns, *feedback_urls.urlpatterns]
 
 urlpatterns = [
     path("", include((portal, "portal"))),

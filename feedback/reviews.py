@@ -23,11 +23,11 @@ from django.utils.translation import gettext
 
 from config.exceptions import Conflict, DomainError, Gone, NotFound
 from feedback.models import TEXT_MAX, Review
-from loyalty.challenges import Event, challenge_event_record
-from loyalty.leaderboards import public_name
+from gamification.services.challenges import Event, challenge_event_record
 from loyalty.ledger import points_credit
 from loyalty.models import LedgerEntry, Purchase, PurchaseItem
 from members.models import Member
+from members.selectors import member_public_name
 
 EDIT_WINDOW = timedelta(hours=48)
 SKU_MAX = Review._meta.get_field("sku").max_length
@@ -223,7 +223,7 @@ def review_reviewer_name(*, review: Review) -> str:
     m = review.member
     if m.leaderboard_visibility == Member.LeaderboardVisibility.HIDDEN:
         return gettext("Verified customer") if review.verified else gettext("Customer")
-    return public_name(display_name=m.display_name, member_number=m.member_number,
+    return member_public_name(display_name=m.display_name, member_number=m.member_number,
                        visibility=m.leaderboard_visibility)
 
 

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
 from config.idempotency import request_digest
+from config.periods import program_tz
 from feedback.models import TEXT_MAX, FeedbackRecord, ResponseTime
 from loyalty import ledger
 from loyalty.exceptions import IdempotencyConflict
 from loyalty.models import LedgerEntry
 from members.models import Member, User
-from members.periods import program_tz
 
 log = logging.getLogger(__name__)
 Status = FeedbackRecord.Status

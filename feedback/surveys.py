@@ -23,8 +23,8 @@ from django.utils import timezone
 from config.exceptions import Conflict, DomainError, Gone, NotFound
 from config.sql import fetch_all
 from feedback.models import TEXT_MAX, Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
+from gamification.services.challenges import Event, challenge_event_record
 from loyalty import ledger
-from loyalty.challenges import Event, challenge_event_record
 from loyalty.models import Purchase
 from members.models import Member
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from config.admin_base import ReadOnlyAdmin
 from config.exceptions import DomainError
-from loyalty.models import Badge, Challenge, EarningRule, LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
+from loyalty.models import EarningRule, LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
 from loyalty.rules import earning_rules_changed
 from loyalty.services import points_adjust
 from members.admin import member_section, member_section_register
@@ -139,63 +138,6 @@ class EarningRuleAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         earning_rules_changed()
-
-
-# ------------------------------------------------------------------------------------------- gamification
-@admin.register(Badge)
-class BadgeAdmin(admin.ModelAdmin):
-    list_display = ["icon", "name", "how_to_earn", "holders_count", "sort_order"]
-    list_display_links = ["name"]
-    search_fields = ["name", "description", "how_to_earn"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_holders=Count("holders"))
-
-    @admin.display(description="holders", ordering="_holders")
-    def holders_count(self, badge):
-        return badge._holders
-
-
-@admin.register(Challenge)
-class ChallengeAdmin(admin.ModelAdmin):
-    """Create and schedule challenges; each row shows participants, completion rate and points granted."""
-
-    list_display = ["icon", "title", "goal", "target", "starts_at", "ends_at", "recurrence", "enrolment",
-                    "participants", "completion_rate", "points_granted", "is_active"]
-    list_display_links = ["title"]
-    list_filter = ["is_active", "goal", "recurrence", "enrolment", "starts_at"]
-    search_fields = ["title", "description"]
-    filter_horizontal = ["audience_tiers"]
-    autocomplete_fields = ["badge"]
-    date_hierarchy = "starts_at"
-    fieldsets = [
-        (None, {"fields": ["title", "description", "icon", "is_active"]}),
-        ("When and who", {"fields": ["starts_at", "ends_at", "recurrence", "audience_tiers", "enrolment"]}),
-        ("Goal", {"fields": ["goal", "target"]}),
-        ("Reward on completion", {"fields": ["bonus_points", "badge"]}),
-    ]
-
-    def get_queryset(self, request):
-        # One query for the whole list: the statistics are aggregated, not counted per row.
-        return super().get_queryset(request).annotate(
-            _participants=Count("participations", distinct=True),
-            _completed=Count("participations", filter=Q(participations__completed_at__isnull=False), distinct=True),
-            _points=Sum("participations__reward_entry__points"),
-        )
-
-    @admin.display(description="participants", ordering="_participants")
-    def participants(self, c):
-        return c._participants
-
-    @admin.display(description="completed")
-    def completion_rate(self, c):
-        if not c._participants:
-            return "—"
-        return f"{c._completed} ({c._completed * 100 // c._participants} %)"
-
-    @admin.display(description="points granted", ordering="_points")
-    def points_granted(self, c):
-        return c._points or 0
 
 
 # --- beside the member, for support (members.admin.MEMBER_SECTIONS) ---------------------------------------------

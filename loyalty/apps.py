@@ -21,7 +21,7 @@ def _referral_only_before_first_confirmed_purchase(sender, member, referrer, **k
 
 class LoyaltyConfig(AppConfig):
     name = "loyalty"
-    verbose_name = "Points and gamification"
+    verbose_name = "Points"
 
     def ready(self):
         from members.signals import member_created
@@ -32,20 +32,3 @@ class LoyaltyConfig(AppConfig):
 
         referral_applying.connect(_referral_only_before_first_confirmed_purchase,
                                   dispatch_uid="loyalty.referral_before_first_purchase")
-
-        from loyalty.leaderboards import board_visibility_changed
-        from members.signals import member_leaderboard_visibility_changed
-
-        member_leaderboard_visibility_changed.connect(board_visibility_changed,
-                                                      dispatch_uid="loyalty.leaderboard_visibility")
-
-        # The memoised list of active challenges follows every change staff make to them.
-        from django.db.models.signals import m2m_changed, post_delete, post_save
-
-        from loyalty.challenges import challenges_changed
-        from loyalty.models import Challenge
-
-        for signal in (post_save, post_delete):
-            signal.connect(challenges_changed, sender=Challenge, dispatch_uid=f"loyalty.challenges.{signal}")
-        m2m_changed.connect(challenges_changed, sender=Challenge.audience_tiers.through,
-                            dispatch_uid="loyalty.challenges.audience")

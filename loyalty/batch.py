@@ -20,12 +20,12 @@ from config.api import _first_message
 from config.exceptions import DomainError
 from config.sql import fetch_all
 from loyalty import ledger
-from loyalty.challenges import challenges_on_purchase_confirmed
-from loyalty.models import Challenge, LedgerEntry, Purchase, PurchaseItem
+from loyalty.models import LedgerEntry, Purchase, PurchaseItem
 from loyalty.rules import Line, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
 from loyalty.serializers import purchase_input
 from loyalty.services import ItemIn, PurchaseIn, _referral_reward, purchase_validate
+from loyalty.signals import purchase_confirmed, send_after_commit
 from members.exceptions import MemberNotFound
 from members.models import Member
 from members.selectors import members_find_many
@@ -148,15 +148,15 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
     member_ids = sorted({m.pk for _, _, _, m in fresh})
     # Lock the members in id order (the same order every writer uses) for the whole batch.
     tiers = {
-        pk: (rank, multiplier, name)
-        for pk, rank, multiplier, name in Member.objects.select_for_update(of=("self",))
+        pk: (rank, multiplier, name, tier_id)
+        for pk, rank, multiplier, name, tier_id in Member.objects.select_for_update(of=("self",))
         .filter(pk__in=member_ids).order_by("pk").values_list("pk", "tier__rank", "tier__earn_multiplier",
-                                                               "tier__name")
+                                                               "tier__name", "tier_id")
     }
     rows = []
     for i, data, digest, member in fresh:
         if awards_points:
-            _, multiplier, name = tiers[member.pk]
+            _, multiplier, name, _tier_id = tiers[member.pk]
             points, breakdown = points_for_purchase(
                 amount=data.amount, occurred_at=data.occurred_at, rules=rules,
                 tier_multiplier=multiplier or Decimal("1"), tier_name=name or "",
@@ -178,7 +178,7 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
         cursor.execute(_INSERT, [now, *[list(c) for c in cols]])
         inserted = {(row["source"], row["order_id"]): row["id"] for row in fetch_all(cursor)}
 
-    items, pending, credits, confirmed_members, confirmed_ids = [], {}, [], set(), []
+    items, pending, credits, confirmed_members, confirmed = [], {}, [], set(), []
     for i, data, digest, member, points, breakdown, _confirm_after, at_once in rows:
         pk = inserted.get((data.source, data.order_id))
         if pk is None:  # a concurrent request recorded this order first
@@ -191,7 +191,11 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
         )
         if at_once:
             confirmed_members.add(member.pk)
-            confirmed_ids.append(pk)
+            purchase = Purchase(pk=pk, member_id=member.pk, source=data.source, order_id=data.order_id,
+                                amount=data.amount, occurred_at=data.occurred_at, points_earned=points,
+                                status=Purchase.Status.CONFIRMED, confirmed_at=now)
+            purchase._categories = tuple(sorted({it.category for it in data.items if it.category}))
+            confirmed.append(purchase)
             if points:
                 credits.append(ledger.Credit(
                     member_id=member.pk, points=points, kind=LedgerEntry.Kind.EARN, purchase_id=pk,
@@ -208,10 +212,8 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
     ledger.points_pending_change_many(deltas=pending)
     ledger.points_credit_many(credits=credits, now=now)
 
-    # Challenges: only when some challenge is running for these purchases (one query otherwise).
-    if confirmed_ids and Challenge.objects.filter(is_active=True, starts_at__lte=now).exists():
-        for purchase in Purchase.objects.filter(pk__in=confirmed_ids).prefetch_related("items"):
-            challenges_on_purchase_confirmed(purchase=purchase, now=now)
+    for purchase in confirmed:  # announced after commit, as purchase_confirm does
+        send_after_commit(purchase_confirmed, purchase=purchase, tier_id=tiers[purchase.member_id][3], now=now)
 
     # Referral rewards: only members with a referrer not yet rewarded (rare), one at a time.
     if confirmed_members:

@@ -21,12 +21,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.periods import program_tz
 from config.sql import fetch_all, fetch_one
 from loyalty.batch import purchases_record_batch
 from loyalty.models import Purchase
 from members.codes import member_number_generate, referral_code_generate
 from members.models import Tier
-from members.periods import program_tz
 
 COLUMNS = {"customer_id", "customer_email", "order_id", "occurred_at", "amount", "currency"}
 CENT = Decimal("0.01")

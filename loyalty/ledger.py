@@ -23,11 +23,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from config.periods import add_months
 from config.sql import fetch_row
-from loyalty import leaderboards
 from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
 from loyalty.models import LedgerEntry, LotDraw, PointsLot, Purchase, Return
-from loyalty.periods import add_months
+from loyalty.signals import points_credited, send_after_commit
 from members.models import Member
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def points_credit(
         points_balance=F("points_balance") + points,
         lifetime_points=F("lifetime_points") + (points if counts_lifetime else 0),
     )
-    leaderboards.board_credits_on_commit(entries=[entry])  # counted kinds reach the boards after commit
+    send_after_commit(points_credited, entries=[entry], now=now)
     return entry
 
 
@@ -361,8 +361,6 @@ def points_pending_change_many(*, deltas: dict[int, int]) -> None:
 
 
 def _update_members_from_values(column: str, deltas: dict[int, int]) -> None:
-    from django.db import connection
-
     values = ", ".join(["(%s, %s)"] * len(deltas))
     params = [x for pair in deltas.items() for x in pair]
     with connection.cursor() as cursor:
@@ -426,5 +424,5 @@ def points_credit_many(*, credits: list[Credit], now: datetime) -> list[LedgerEn
     )
     _update_members_from_values("points_balance", deltas)
     _update_members_from_values("lifetime_points", deltas)
-    leaderboards.board_credits_on_commit(entries=entries)  # counted kinds reach the boards after commit
+    send_after_commit(points_credited, entries=entries, now=now)
     return entries

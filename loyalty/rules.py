@@ -22,9 +22,9 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 
+from config.memo import memo_forget, memo_get
+from config.periods import program_tz
 from loyalty.models import EarningRule
-from loyalty.periods import program_tz
-from members.memo import memo_forget, memo_get
 
 RULES_CACHE_KEY = "loyalty:earning-rules:v1"
 RULES_CACHE_SECONDS = 60
@@ -80,7 +80,7 @@ def _rules_load() -> list[Rule]:
 
 def earning_rules_active() -> list[Rule]:
     """Active rules, memoised per process (seconds) and in Redis; staff edits clear both
-    (earning_rules_changed), other processes follow within members.memo.MEMO_SECONDS."""
+    (earning_rules_changed), other processes follow within config.memo.MEMO_SECONDS."""
     return memo_get(RULES_CACHE_KEY, _rules_load, shared_seconds=RULES_CACHE_SECONDS)
 
 

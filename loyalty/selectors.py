@@ -10,9 +10,9 @@ from django.db.models import F, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.periods import add_months
 from loyalty.models import LedgerEntry, PointsLot, Purchase
 from members.models import Member, Tier
-from members.periods import add_months
 from members.services import tier_windows
 
 

@@ -25,15 +25,11 @@ from django.utils import timezone
 from config.exceptions import DomainError
 from config.sql import fetch_one
 from loyalty import ledger
-from loyalty.challenges import (
-    challenges_on_purchase_confirmed,
-    challenges_on_purchase_returned,
-    challenges_on_referral_confirmed,
-)
 from loyalty.exceptions import OrderConflict, PurchaseNotFound, ReturnConflict, ReturnExceedsPurchase
 from loyalty.models import LedgerEntry, PointsLot, Purchase, PurchaseItem, Return
 from loyalty.rules import Line, points_for_purchase
 from loyalty.selectors import qualifying_figures
+from loyalty.signals import purchase_confirmed, purchase_returned, referral_confirmed, send_after_commit
 from members.exceptions import MemberNotFound
 from members.models import Member
 from members.services import (
@@ -194,7 +190,7 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
         )
     if at_once:
         categories = tuple(sorted({i.category for i in data.items if i.category}))
-        # A per-instance memo, not a model field: loyalty.challenges reads it (getattr) instead of the items.
+        # A per-instance memo, not a model field: purchase_confirmed's listeners read it instead of the items.
         purchase._categories = categories  # type: ignore[attr-defined]
         _confirm(purchase, member=member, now=now, was_pending=False)
     # Upgrades are the only reason to read the member's tier-window figures, and a member at the top tier
@@ -232,7 +228,7 @@ def _confirm(purchase: Purchase, *, member: Member, now: datetime, was_pending: 
     purchase.points_pending, purchase.confirmed_at, purchase.status = 0, now, status
     if purchase.returned_amount < purchase.amount:
         _referral_reward(member, now=now)
-        challenges_on_purchase_confirmed(purchase=purchase, now=now, tier_id=member.tier_id)
+        send_after_commit(purchase_confirmed, purchase=purchase, tier_id=member.tier_id, now=now)
 
 
 def _referral_reward(member: Member, *, now: datetime) -> None:
@@ -252,7 +248,7 @@ def _referral_reward(member: Member, *, now: datetime) -> None:
                 + ("a friend you invited made their first purchase" if who == referrer_id
                    else "welcome gift for joining through a friend"),
             )
-    challenges_on_referral_confirmed(referrer_id=referrer_id, referred_id=member.pk, occurred_at=now, now=now)
+    send_after_commit(referral_confirmed, referrer_id=referrer_id, referred_id=member.pk, occurred_at=now, now=now)
 
 
 @transaction.atomic
@@ -352,9 +348,9 @@ def purchase_return(*, order_id: str, return_id: str, amount: Decimal, source: s
         returned_amount=returned, points_reversed=purchase.points_reversed + delta,
         points_pending=purchase.points_pending - pending_taken, status=status,
     )
-    if purchase.confirmed_at is not None:  # only confirmed purchases count for challenges
+    if purchase.confirmed_at is not None:  # only confirmed purchases are announced (and count for challenges)
         purchase.returned_amount = returned
-        challenges_on_purchase_returned(purchase=purchase, now=now)
+        send_after_commit(purchase_returned, purchase=purchase, now=now)
     return record, True
 
 

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from loyalty import leaderboards, services
+from loyalty import services
 
 
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
@@ -24,8 +24,3 @@ def expiry_notices_daily() -> int:
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
 def tiers_close_daily() -> dict:
     return services.tiers_close_due(now=timezone.now())
-
-
-@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
-def leaderboards_rebuild() -> dict:
-    return leaderboards.boards_rebuild(now=timezone.now())

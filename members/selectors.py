@@ -84,3 +84,12 @@ def members_find_many(*, ids: Iterable[int] = (), emails: Iterable[str] = ()
     by_id = {m.pk: m for m in qs.filter(pk__in=ids)} if ids else {}
     by_email = {m.email.lower(): m for m in _by_email(qs, emails)} if emails else {}
     return by_id, by_email
+
+
+def member_public_name(*, display_name: str, member_number: str, visibility: str) -> str:
+    """What others see of a member (leaderboards, challenge boards, reviews): the display name when they chose to
+    show it (and have one), else the pseudonym "Member " + the last 4 digits of the member number. Plain text:
+    templates escape it."""
+    if visibility == Member.LeaderboardVisibility.NAME and display_name:
+        return display_name
+    return f"Member {member_number[-4:]}"

@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, NotFound
+from config.memo import local_forget, local_get, memo_forget, memo_get
+from config.periods import add_months
 from members.codes import member_number_generate, referral_code_generate
-from members.memo import local_forget, local_get, memo_forget, memo_get
 from members.models import IntegrationToken, Member, Scope, Tier, User
-from members.periods import add_months
 from members.signals import member_created, member_leaderboard_visibility_changed, referral_applying
 
 _UNIQUE_RETRIES = 8
@@ -150,7 +150,7 @@ def integration_token_authenticate(*, raw: str) -> IntegrationToken | None:
     """The unrevoked token for this secret, or None (the caller refuses expired ones: `is_expired`). Records
     when it was last used (at most once a minute).
 
-    Known tokens are memoised per process for a few seconds (members.memo): revoking clears this process at
+    Known tokens are memoised per process for a few seconds (config.memo): revoking clears this process at
     once; other processes stop accepting the token within MEMO_SECONDS."""
     digest = _hash_token(raw)
     token = local_get(

@@ -6,8 +6,8 @@ class RewardsConfig(AppConfig):
     verbose_name = "Rewards"
 
     def ready(self) -> None:
-        from loyalty.models import Challenge
-        from loyalty.signals import challenge_completed
+        from gamification.models import Challenge
+        from gamification.signals import challenge_completed
         from rewards.services import challenge_voucher_issue
 
         challenge_completed.connect(challenge_voucher_issue, sender=Challenge,

@@ -222,7 +222,7 @@ class Voucher(models.Model):
 class ChallengeReward(models.Model):
     """The reward a challenge's completion hands out as a free voucher (besides its points and badge)."""
 
-    challenge = models.OneToOneField("loyalty.Challenge", on_delete=models.CASCADE, related_name="voucher_reward")
+    challenge = models.OneToOneField("gamification.Challenge", on_delete=models.CASCADE, related_name="voucher_reward")
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:

@@ -20,12 +20,12 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from config.periods import program_tz
 from config.sql import fetch_one, fetch_row
 from loyalty import ledger
 from loyalty.models import LedgerEntry
 from members.exceptions import MemberNotFound
 from members.models import Member
-from members.periods import program_tz
 from rewards.exceptions import (
     IdempotencyConflict,
     InsufficientPoints,
@@ -43,7 +43,7 @@ from rewards.exceptions import (
 from rewards.models import CODE_ALPHABET, CODE_LENGTH, Redemption, Reward, Voucher, voucher_code_new
 
 if TYPE_CHECKING:
-    from loyalty.models import Challenge, ChallengeParticipation
+    from gamification.models import Challenge, ChallengeParticipation
     from members.models import User
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from members.memo import memo_clear
+from config.memo import memo_clear
 from members.services import integration_token_create
 from tests.factories import PASSWORD, MemberFactory, UserFactory
 

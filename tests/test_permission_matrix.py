@@ -43,7 +43,8 @@ from feedback.models import ResponseTime, Survey, SurveyQuestion, SurveyResponse
 from feedback.reviews import review_create
 from feedback.support import feedback_record
 from feedback.surveys import invitation_create, invitation_token
-from loyalty.models import Badge, Challenge, Purchase
+from gamification.models import Badge, Challenge
+from loyalty.models import Purchase
 from loyalty.services import points_adjust
 from members.models import IntegrationToken, Member, Scope
 from members.services import integration_token_create
@@ -80,8 +81,8 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "feedback.Survey": ("view add change delete", ""),
     "feedback.SurveyInvitation": ("view", ""),
     "feedback.SurveyResponse": ("view", "view"),
-    "loyalty.Badge": ("view add change", ""),
-    "loyalty.Challenge": ("view add change", ""),
+    "gamification.Badge": ("view add change", ""),
+    "gamification.Challenge": ("view add change", ""),
     "loyalty.EarningRule": ("view add change delete", ""),
     "loyalty.LedgerEntry": ("view", "view"),
     "loyalty.PointsLot": ("view", ""),
@@ -133,6 +134,7 @@ ADMIN_SITE: dict[str, tuple[str, str, str]] = {
     "app_list:backoffice": ("GET", "200", "404"),
     "app_list:django_celery_beat": ("GET", "200", "404"),
     "app_list:feedback": ("GET", "200", "200"),
+    "app_list:gamification": ("GET", "200", "404"),
     "app_list:loyalty": ("GET", "200", "200"),
     "app_list:members": ("GET", "200", "200"),
     "app_list:rewards": ("GET", "200", "200"),

@@ -19,11 +19,11 @@ from django.db.models import NOT_PROVIDED, AutoField, BigAutoField, SmallAutoFie
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Every module of every app (migrations aside): hand-written SQL cannot hide from the checks by where it lives.
+APPS = ("members", "loyalty", "gamification", "rewards", "feedback", "backoffice")
 MODULES = sorted(
-    {p.relative_to(BASE_DIR).as_posix() for p in (BASE_DIR / "members").glob("*.py")}
-    | {"loyalty/ledger.py", "loyalty/batch.py", "loyalty/services.py", "loyalty/importer.py", "loyalty/selectors.py",
-       "loyalty/challenges.py", "rewards/services.py", "feedback/surveys.py", "feedback/support.py",
-       "backoffice/clv.py", "backoffice/metrics.py", "backoffice/newsletters.py", "backoffice/selectors.py"}
+    p.relative_to(BASE_DIR).as_posix() for app in APPS for p in (BASE_DIR / app).rglob("*.py")
+    if "migrations" not in p.parts and "__pycache__" not in p.parts
 )
 
 # Tables named through Model._meta in an f-string (STYLE.md §12 allows that): placeholder -> model label.
@@ -77,6 +77,10 @@ def _needs_value(field) -> bool:
     if isinstance(field, AutoField | BigAutoField | SmallAutoField):
         return False
     return not field.null and field.db_default is NOT_PROVIDED
+
+
+def test_every_app_is_read():
+    assert {p.parent.name for p in BASE_DIR.glob("*/apps.py")} == set(APPS)
 
 
 def test_every_insert_is_found():

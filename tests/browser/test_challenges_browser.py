@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from loyalty.models import Badge, Challenge, ChallengeParticipation
+from gamification.models import Badge, Challenge, ChallengeParticipation
 from loyalty.services import PurchaseIn, purchase_record
 from tests.browser.conftest import log_in
 from tests.factories import MemberFactory

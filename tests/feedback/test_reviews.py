@@ -14,7 +14,8 @@ from django.utils import timezone
 from config.exceptions import DomainError
 from feedback import reviews
 from feedback.models import Review
-from loyalty.models import Challenge, ChallengeEvent, LedgerEntry, Purchase
+from gamification.models import Challenge, ChallengeEvent
+from loyalty.models import LedgerEntry, Purchase
 from loyalty.services import ItemIn, PurchaseIn, purchase_record, purchase_return
 from members.models import Member
 from tests.factories import MemberFactory

@@ -76,7 +76,7 @@ def test_an_agent_records_and_resolves_feedback_in_the_admin(agent_client, agent
 
 def test_agent_permissions_through_the_admin(agent_client):
     for url in ("/admin/rewards/reward/", "/admin/loyalty/earningrule/", "/admin/loyalty/ledgerentry/adjust/",
-                "/admin/members/tier/add/", "/admin/members/user/", "/admin/loyalty/challenge/"):
+                "/admin/members/tier/add/", "/admin/members/user/", "/admin/gamification/challenge/"):
         assert agent_client.get(url).status_code == 403, url
     assert agent_client.get("/admin/loyalty/ledgerentry/").status_code == 200  # read-only (issue 11)
     assert agent_client.get("/admin/feedback/feedbackrecord/").status_code == 200

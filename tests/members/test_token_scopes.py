@@ -72,7 +72,7 @@ def test_expired_and_revoked_tokens_get_401(member):
     token, client = _token(expires_at=timezone.now() + timedelta(days=1))
     assert client.get("/api/v1/members/").status_code == 200
     IntegrationToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    from members.memo import memo_clear
+    from config.memo import memo_clear
 
     memo_clear()
     expired = client.get("/api/v1/members/")

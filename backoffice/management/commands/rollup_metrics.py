@@ -9,7 +9,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from backoffice.metrics import ROLLUP_STEPS, metrics_rollup
-from members.periods import program_tz
+from config.periods import program_tz
 
 
 def _day(value: str, option: str) -> date:

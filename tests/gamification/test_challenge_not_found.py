@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from loyalty.models import Challenge, ChallengeParticipation
+from gamification.models import Challenge, ChallengeParticipation
 
 pytestmark = pytest.mark.django_db
 MISSING = 987654321

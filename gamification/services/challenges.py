@@ -14,28 +14,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from config.exceptions import Conflict, NotFound
+from config.memo import memo_forget, memo_get
+from config.periods import week_index
 from config.sql import fetch_all
+from gamification.exceptions import ChallengeClosed, ChallengeNotFound, ChallengeNotOpen, NotInAudience
+from gamification.models import Challenge, ChallengeEvent, ChallengeParticipation, MemberBadge
+from gamification.selectors.challenges import challenge_audiences, in_audience
+from gamification.signals import challenge_completed
 from loyalty import ledger
-from loyalty.models import (
-    Challenge,
-    ChallengeEvent,
-    ChallengeParticipation,
-    LedgerEntry,
-    MemberBadge,
-    Purchase,
-)
-from loyalty.signals import challenge_completed
-from members.memo import memo_forget, memo_get
+from loyalty.models import LedgerEntry, Purchase
 from members.models import Member
-from members.periods import add_months, program_tz
 
 Goal = Challenge.Goal
 
@@ -48,21 +42,6 @@ EVENT_GOALS = {
 }
 
 
-class ChallengeClosed(Conflict):
-    code = "challenge_closed"
-    default_detail = "This challenge has ended."
-
-
-class ChallengeNotOpen(Conflict):
-    code = "challenge_not_open"
-    default_detail = "This challenge has not started yet."
-
-
-class NotInAudience(Conflict):
-    code = "not_in_audience"
-    default_detail = "This challenge is for other tiers."
-
-
 @dataclass(frozen=True)
 class Event:
     kind: str  # purchase, referral, review, survey
@@ -71,39 +50,6 @@ class Event:
     occurred_at: datetime
     value: Decimal = Decimal("1")
     categories: tuple[str, ...] = field(default_factory=tuple)
-
-
-# ------------------------------------------------------------------------------------------------ periods
-def challenge_period(challenge: Challenge, moment: datetime) -> tuple[datetime, datetime] | None:
-    """The period of `challenge` that contains `moment` (program time zone), or None outside the window."""
-    if not challenge.starts_at <= moment < challenge.ends_at:
-        return None
-    if challenge.recurrence == Challenge.Recurrence.NONE:
-        return challenge.starts_at, challenge.ends_at
-    local = moment.astimezone(program_tz())
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    # Aware arithmetic in the program's zone keeps wall-clock midnight across DST changes.
-    if challenge.recurrence == Challenge.Recurrence.WEEKLY:
-        start = day - timedelta(days=day.weekday())
-        end = start + timedelta(days=7)
-    else:
-        start = day.replace(day=1)
-        end = add_months(start, 1)
-    return max(start, challenge.starts_at), min(end, challenge.ends_at)
-
-
-def _in_audience(challenge: Challenge, tier_id: int | None, audiences: dict[int, set[int]]) -> bool:
-    tiers = audiences.get(challenge.pk, set())
-    return not tiers or tier_id in tiers
-
-
-def _audiences(challenges: list[Challenge]) -> dict[int, set[int]]:
-    through = Challenge.audience_tiers.through
-    out: dict[int, set[int]] = {}
-    for challenge_id, tier_id in through.objects.filter(challenge__in=challenges).values_list("challenge_id",
-                                                                                               "tier_id"):
-        out.setdefault(challenge_id, set()).add(tier_id)
-    return out
 
 
 # ----------------------------------------------------------------------------------------------- progress
@@ -120,7 +66,7 @@ def _progress(challenge: Challenge, events: list[ChallengeEvent]) -> Decimal:
 
 def _longest_week_run(moments: list[datetime]) -> int:
     """The longest run of consecutive ISO weeks (program time) with at least one event."""
-    weeks = sorted({_week_index(m) for m in moments})
+    weeks = sorted({week_index(m) for m in moments})
     best = run = 0
     previous = None
     for week in weeks:
@@ -130,24 +76,19 @@ def _longest_week_run(moments: list[datetime]) -> int:
     return best
 
 
-def _week_index(moment: datetime) -> int:
-    local = moment.astimezone(program_tz()).date()
-    return (local - timedelta(days=local.weekday())).toordinal() // 7
-
-
 # ------------------------------------------------------------------------------------------------- events
-CHALLENGES_CACHE_KEY = "loyalty:challenges:active:v1"
+CHALLENGES_CACHE_KEY = "gamification:challenges:active:v1"
 
 
 def challenges_active() -> list[Challenge]:
     """Active challenges with their audience (`_tiers`, a frozenset of tier ids; empty = everyone), memoised
-    per process for seconds and in Redis (members.memo); saves, deletes and audience changes clear it."""
+    per process for seconds and in Redis (config.memo); saves, deletes and audience changes clear it."""
     return memo_get(CHALLENGES_CACHE_KEY, _challenges_load)
 
 
 def _challenges_load() -> list[Challenge]:
     challenges = list(Challenge.objects.filter(is_active=True).order_by("pk"))
-    audiences = _audiences(challenges)
+    audiences = challenge_audiences(challenges)
     for c in challenges:
         c._tiers = frozenset(audiences.get(c.pk, ()))
     return challenges
@@ -162,7 +103,7 @@ WITH wanted (challenge_id, period_start, period_end, auto) AS (
     SELECT * FROM unnest(%(challenges)s::bigint[], %(starts)s::timestamptz[], %(ends)s::timestamptz[],
                          %(autos)s::boolean[])
 ), created AS (
-    INSERT INTO loyalty_challengeparticipation (challenge_id, member_id, period_start, period_end, joined_at,
+    INSERT INTO gamification_challengeparticipation (challenge_id, member_id, period_start, period_end, joined_at,
                                                 progress, completed_at, reward_entry_id)
     SELECT challenge_id, %(member)s, period_start, period_end, period_start, 0, NULL, NULL FROM wanted WHERE auto
     ORDER BY challenge_id
@@ -170,7 +111,7 @@ WITH wanted (challenge_id, period_start, period_end, auto) AS (
     RETURNING id, challenge_id, joined_at, completed_at
 ), joined AS (
     SELECT p.id, p.challenge_id, p.joined_at, p.completed_at
-    FROM loyalty_challengeparticipation p JOIN wanted w
+    FROM gamification_challengeparticipation p JOIN wanted w
       ON w.challenge_id = p.challenge_id AND w.period_start = p.period_start AND NOT w.auto
     WHERE p.member_id = %(member)s
     ORDER BY p.challenge_id
@@ -185,19 +126,19 @@ SELECT id, challenge_id, joined_at, completed_at FROM joined
 # changed (the new rows come from the INSERT's RETURNING: the SELECT's snapshot predates them).
 _EVENTS = """
 WITH added AS (
-    INSERT INTO loyalty_challengeevent (participation_id, key, value, categories, occurred_at, undone)
+    INSERT INTO gamification_challengeevent (participation_id, key, value, categories, occurred_at, undone)
     SELECT unnest(%(participations)s::bigint[]), %(key)s, %(value)s, %(categories)s::jsonb, %(occurred_at)s, false
     ON CONFLICT (participation_id, key) DO NOTHING
     RETURNING participation_id, value, categories, occurred_at
 )
 SELECT participation_id, value, categories, occurred_at FROM added
 UNION ALL
-SELECT e.participation_id, e.value, e.categories, e.occurred_at FROM loyalty_challengeevent e
+SELECT e.participation_id, e.value, e.categories, e.occurred_at FROM gamification_challengeevent e
 WHERE e.participation_id IN (SELECT participation_id FROM added) AND NOT e.undone
 """
 
 _PROGRESS = """
-UPDATE loyalty_challengeparticipation p SET progress = v.progress
+UPDATE gamification_challengeparticipation p SET progress = v.progress
 FROM unnest(%(ids)s::bigint[], %(progress)s::numeric[]) AS v (id, progress) WHERE p.id = v.id
 """
 
@@ -221,7 +162,7 @@ def challenge_event_record(*, event: Event, now: datetime | None = None, tier_id
         chosen = [c for c in chosen if not c._tiers or tier_id in c._tiers]
     if not chosen:
         return []
-    periods = {c.pk: challenge_period(c, event.occurred_at) for c in chosen}
+    periods = {c.pk: c.period_at(event.occurred_at) for c in chosen}
     by_id = {c.pk: c for c in chosen}
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(_PARTICIPATIONS, {
@@ -339,8 +280,9 @@ def purchase_event(purchase: Purchase) -> Event:
                  categories=categories)
 
 
-def challenges_on_purchase_confirmed(*, purchase: Purchase, now: datetime, tier_id: int | object | None = ...
-                                     ) -> None:
+def challenges_on_purchase_confirmed(*, purchase: Purchase, now: datetime, tier_id: int | object | None = ...,
+                                     **kwargs) -> None:
+    """loyalty's purchase_confirmed (after commit): count the purchase for the challenges it feeds."""
     if purchase.returned_amount >= purchase.amount:
         return
     if not any(c.goal in EVENT_GOALS["purchase"] for c in challenges_active()):
@@ -348,9 +290,9 @@ def challenges_on_purchase_confirmed(*, purchase: Purchase, now: datetime, tier_
     challenge_event_record(event=purchase_event(purchase), now=now, tier_id=tier_id)
 
 
-def challenges_on_purchase_returned(*, purchase: Purchase, now: datetime) -> None:
-    """A return lowers progress: a full return undoes the purchase's events; a partial one lowers its
-    spend by re-recording the net amount."""
+def challenges_on_purchase_returned(*, purchase: Purchase, now: datetime, **kwargs) -> None:
+    """loyalty's purchase_returned (after commit). A return lowers progress: a full return undoes the purchase's
+    events; a partial one lowers its spend by re-recording the net amount."""
     if purchase.returned_amount >= purchase.amount:
         challenge_event_undo(key=f"purchase:{purchase.pk}", member_id=purchase.member_id, now=now)
         return
@@ -359,7 +301,8 @@ def challenges_on_purchase_returned(*, purchase: Purchase, now: datetime) -> Non
 
 
 def challenges_on_referral_confirmed(*, referrer_id: int, referred_id: int, occurred_at: datetime,
-                                     now: datetime) -> None:
+                                     now: datetime, **kwargs) -> None:
+    """loyalty's referral_confirmed (after commit): the referrer's referral challenges count it."""
     challenge_event_record(event=Event(kind="referral", key=f"referral:{referred_id}", member_id=referrer_id,
                                        occurred_at=occurred_at), now=now)
 
@@ -370,14 +313,14 @@ def challenge_join(*, challenge_id: int, member: Member, now: datetime | None = 
     now = now or timezone.now()
     challenge = Challenge.objects.filter(pk=challenge_id, is_active=True).first()
     if challenge is None:
-        raise NotFound("No such challenge.", code="challenge_not_found")
+        raise ChallengeNotFound()
     if now < challenge.starts_at:
         raise ChallengeNotOpen(f"{challenge.title} starts on {challenge.starts_at:%Y-%m-%d}.")
     if now >= challenge.ends_at:
         raise ChallengeClosed(f"{challenge.title} ended on {challenge.ends_at:%Y-%m-%d}.")
-    if not _in_audience(challenge, member.tier_id, _audiences([challenge])):
+    if not in_audience(challenge, member.tier_id, challenge_audiences([challenge])):
         raise NotInAudience()
-    start, end = challenge_period(challenge, now)
+    start, end = challenge.period_at(now)
     ChallengeParticipation.objects.bulk_create(
         [ChallengeParticipation(challenge=challenge, member=member, period_start=start, period_end=end,
                                 joined_at=now)],
@@ -424,71 +367,3 @@ def challenges_recompute(*, now: datetime | None = None) -> dict[str, int]:
     return {"events": counted}
 
 
-# ---------------------------------------------------------------------------------------------- selectors
-def challenges_for_member(*, member: Member, now: datetime | None = None) -> list[dict]:
-    """Open challenges the member may take part in, with their current period's progress (3 queries)."""
-    now = now or timezone.now()
-    challenges = list(Challenge.objects.filter(is_active=True, ends_at__gt=now).select_related("badge")
-                      .order_by("ends_at", "pk"))
-    audiences = _audiences(challenges)
-    challenges = [c for c in challenges if _in_audience(c, member.tier_id, audiences)]
-    current = {c.pk: challenge_period(c, max(now, c.starts_at)) for c in challenges}
-    mine = {(p.challenge_id, p.period_start): p for p in ChallengeParticipation.objects.filter(
-        member=member, challenge__in=challenges,
-        period_start__in=[p[0] for p in current.values() if p])}
-    out = []
-    for c in challenges:
-        period = current[c.pk]
-        p = mine.get((c.pk, period[0])) if period else None
-        progress = p.progress if p else Decimal("0")
-        out.append({
-            "challenge": c, "participation": p, "progress": progress,
-            "percent": min(100, int(progress * 100 / c.target)) if c.target else 0,
-            "joined": p is not None or c.enrolment == Challenge.Enrolment.AUTOMATIC,
-            "completed": bool(p and p.completed_at), "open": c.starts_at <= now,
-            "period_end": period[1] if period else c.ends_at,
-        })
-    return out
-
-
-def badges_for_member(*, member: Member) -> list[dict]:
-    from loyalty.models import Badge
-
-    earned = {b.badge_id: b.earned_at for b in MemberBadge.objects.filter(member=member)}
-    return [{"badge": b, "earned_at": earned.get(b.pk)} for b in Badge.objects.all()]
-
-
-# ------------------------------------------------------------------------------------------- challenge board
-def challenge_board(*, challenge_id: int, member: Member | None = None, limit: int = 100,
-                    now: datetime | None = None) -> dict:
-    """A challenge's leaderboard for its current period (the last one once it has ended): participants with
-    progress, best first (ties share a rank; the earlier finisher first), by their public names; hidden
-    members are left out for others but see where they stand. Two queries, three with `member`."""
-    from loyalty.leaderboards import public_name
-
-    now = now or timezone.now()
-    challenge = Challenge.objects.filter(pk=challenge_id, is_active=True).first()
-    if challenge is None:
-        raise NotFound("No such challenge.", code="challenge_not_found")
-    moment = min(max(now, challenge.starts_at), challenge.ends_at - timedelta(microseconds=1))
-    start, end = challenge_period(challenge, moment)
-    visible = (ChallengeParticipation.objects.filter(challenge=challenge, period_start=start, progress__gt=0)
-               .exclude(member__leaderboard_visibility=Member.LeaderboardVisibility.HIDDEN))
-    rows = list(visible.order_by("-progress", F("completed_at").asc(nulls_last=True), "member_id").values_list(
-        "member_id", "progress", "member__display_name", "member__member_number", "member__leaderboard_visibility",
-    )[:limit])
-    results, rank, previous = [], 0, None
-    for i, (member_id, progress, display_name, number, visibility) in enumerate(rows):
-        rank = rank if progress == previous else i + 1
-        previous = progress
-        results.append({"rank": rank, "points": progress, "is_me": member is not None and member_id == member.pk,
-                        "name": public_name(display_name=display_name, member_number=number,
-                                            visibility=visibility)})
-    board = {"challenge": challenge.pk, "title": challenge.title, "target": challenge.target, "starts_at": start,
-             "ends_at": end, "results": results}
-    if member is not None:
-        mine = ChallengeParticipation.objects.filter(challenge=challenge, period_start=start,
-                                                     member=member).values_list("progress", flat=True).first()
-        ahead = visible.filter(progress__gt=mine).exclude(member=member).count() if mine else None
-        board["me"] = {"progress": mine or Decimal("0"), "rank": ahead + 1 if mine else None}
-    return board

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from loyalty.challenges import challenges_recompute
+from gamification.services.challenges import challenges_recompute
 
 
 class Command(BaseCommand):

@@ -12,10 +12,11 @@ from django.db import transaction
 from django_redis import get_redis_connection
 
 from config.exceptions import DomainError
-from loyalty import leaderboards
+from gamification.selectors import leaderboards
+from gamification.services import leaderboards as board_writes
+from gamification.tasks import leaderboards_rebuild
 from loyalty.ledger import Credit, points_credit, points_credit_many, points_debit, points_reverse
 from loyalty.models import LedgerEntry
-from loyalty.tasks import leaderboards_rebuild
 from members.models import Member
 from members.services import member_profile_update
 from tests.factories import ShopMemberFactory
@@ -62,7 +63,7 @@ def raw_boards(now=T0):
     for name in leaderboards.PERIODS:
         key = leaderboards.period_get(name=name, now=now).key
         out[name] = r.zrange(key, 0, -1, withscores=True)
-    out["hidden"] = sorted(r.smembers(leaderboards._hidden_key()))
+    out["hidden"] = sorted(r.smembers(leaderboards.hidden_key()))
     return out
 
 
@@ -228,7 +229,7 @@ def test_hiding_and_unhiding_moves_the_member_off_and_back_on(member, other_memb
             credit(other_member, 50)
             member_profile_update(member=member, leaderboard_visibility=Visibility.HIDDEN)
         assert [row["points"] for row in board()["results"]] == [50]
-        assert redis().sismember(leaderboards._hidden_key(), member.pk)
+        assert redis().sismember(leaderboards.hidden_key(), member.pk)
         with django_capture_on_commit_callbacks(execute=True):
             credit(member, 5)  # while hidden: not on the board
         assert [row["points"] for row in board()["results"]] == [50]
@@ -237,7 +238,7 @@ def test_hiding_and_unhiding_moves_the_member_off_and_back_on(member, other_memb
         # Back with every counted point from the ledger, hidden time included.
         assert points_of(board()) == [(pseudonym(member), 65, 1), (pseudonym(other_member), 50, 2)]
         assert points_of(board("all-time")) == points_of(board())
-        assert not redis().sismember(leaderboards._hidden_key(), member.pk)
+        assert not redis().sismember(leaderboards.hidden_key(), member.pk)
 
 
 def test_a_hidden_member_redis_still_lists_is_filtered_when_reading(member, other_member,
@@ -342,7 +343,7 @@ def test_rebuilt_boards_equal_the_live_ones(django_capture_on_commit_callbacks):
     assert live["weekly"] and live["monthly"] and live["all-time"]
     assert live["hidden"] == [str(hidden.pk).encode()]
 
-    result = leaderboards.boards_rebuild(now=T0)
+    result = board_writes.boards_rebuild(now=T0)
     assert raw_boards() == live
     assert {name: board(name) for name in leaderboards.PERIODS} == tops
     assert result["week_members"] == 11 and result["hidden"] == 1 and result["replayed"] == 0
@@ -350,9 +351,9 @@ def test_rebuilt_boards_equal_the_live_ones(django_capture_on_commit_callbacks):
 
     # From an empty Redis too, and a second run changes nothing.
     r = redis()
-    r.delete(*[leaderboards.period_get(name=n, now=T0).key for n in leaderboards.PERIODS], leaderboards._hidden_key())
-    leaderboards.boards_rebuild(now=T0)
-    leaderboards.boards_rebuild(now=T0)
+    r.delete(*[leaderboards.period_get(name=n, now=T0).key for n in leaderboards.PERIODS], leaderboards.hidden_key())
+    board_writes.boards_rebuild(now=T0)
+    board_writes.boards_rebuild(now=T0)
     assert raw_boards() == live
     assert 0 < r.ttl(leaderboards.period_get(name="weekly", now=T0).key) <= leaderboards.PERIOD_TTL
     assert r.ttl(leaderboards.period_get(name="all-time", now=T0).key) == -1
@@ -362,25 +363,25 @@ def test_credits_arriving_during_a_rebuild_are_neither_lost_nor_counted_twice(me
                                                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         seen = credit(member, 40)
-    write = leaderboards._write_temporary
+    write = board_writes._write_temporary
 
     def write_then_credit(r, pairs, hidden):
         write(r, pairs, hidden)
         # Live updates while the rebuild reads: one for an entry its snapshot has (counted by the rebuild
         # already), one for an entry committed after its snapshot (an id the snapshot does not know).
-        leaderboards.board_credits_record(credits=[(seen.pk, member.pk, 40, T0)])
-        leaderboards.board_credits_record(credits=[(2**31 - 2, other_member.pk, 25, T0)])
+        board_writes.board_credits_record(credits=[(seen.pk, member.pk, 40, T0)])
+        board_writes.board_credits_record(credits=[(2**31 - 2, other_member.pk, 25, T0)])
 
-    monkeypatch.setattr(leaderboards, "_write_temporary", write_then_credit)
-    result = leaderboards.boards_rebuild(now=T0)
+    monkeypatch.setattr(board_writes, "_write_temporary", write_then_credit)
+    result = board_writes.boards_rebuild(now=T0)
     assert result["replayed"] == 3  # week, month and all-time of the unseen entry
     assert [(row["name"], row["points"]) for row in board()["results"]] == [(pseudonym(member), 40),
                                                                             (pseudonym(other_member), 25)]
-    assert not redis().exists(*leaderboards._journal_keys())
+    assert not redis().exists(*leaderboards.journal_keys())
 
 
 def test_rebuild_task_command_and_lock(member, django_capture_on_commit_callbacks, capsys, settings):
-    assert settings.FIDELIO_PERIODIC_TASKS["rebuild leaderboards"]["task"] == "loyalty.tasks.leaderboards_rebuild"
+    assert settings.FIDELIO_PERIODIC_TASKS["rebuild leaderboards"]["task"] == "gamification.tasks.leaderboards_rebuild"
     with django_capture_on_commit_callbacks(execute=True):
         credit(member, 12, at=datetime.now(UTC))
     before = raw_boards(now=datetime.now(UTC))
@@ -389,8 +390,8 @@ def test_rebuild_task_command_and_lock(member, django_capture_on_commit_callback
     call_command("rebuild_leaderboards")
     assert "rebuild_leaderboards: week" in capsys.readouterr().out
     assert raw_boards(now=datetime.now(UTC)) == before
-    redis().set(f"{leaderboards._prefix()}:rebuild:lock", "someone else")
-    assert leaderboards.boards_rebuild() == {"skipped": True}
+    redis().set(f"{leaderboards.key_prefix()}:rebuild:lock", "someone else")
+    assert board_writes.boards_rebuild() == {"skipped": True}
 
 
 # ---------------------------------------------------------------------------------------------- API errors
@@ -428,7 +429,7 @@ def test_patch_me_sets_visibility_and_refuses_bad_names(api_client, member, djan
     assert response.status_code == 200
     member.refresh_from_db()
     assert member.leaderboard_visibility == "hidden"
-    assert redis().sismember(leaderboards._hidden_key(), member.pk)
+    assert redis().sismember(leaderboards.hidden_key(), member.pk)
     for payload, code in [({"leaderboard_visibility": "everyone"}, "invalid"),
                           ({"display_name": "<b>x</b>"}, "invalid_display_name"),
                           ({"display_name": "x" * 41}, "invalid")]:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from loyalty.leaderboards import boards_rebuild
+from gamification.services.leaderboards import boards_rebuild
 
 
 class Command(BaseCommand):

@@ -9,12 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from loyalty.challenges import Event, challenge_event_record, challenge_join
-from loyalty.models import Badge, Challenge, ChallengeEvent, ChallengeParticipation, LedgerEntry, MemberBadge
-from loyalty.services import purchase_return
+from gamification.models import Badge, Challenge, ChallengeEvent, ChallengeParticipation, MemberBadge
+from gamification.services.challenges import Event, challenge_event_record, challenge_join
+from loyalty.models import LedgerEntry
 from members.models import Member
 from tests.factories import MemberFactory, ShopMemberFactory
-from tests.loyalty.conftest import T0, buy
+from tests.gamification.conftest import T0, buy, purchase_return
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
@@ -123,7 +123,7 @@ def test_audience_and_opt_in(member, tiers):
     challenge_join(challenge_id=opt_in.pk, member=Member.objects.get(pk=member.pk), now=T0 + DAY)
     buy(member, "5", at=T0 + 2 * DAY)
     assert participation(opt_in, member).completed_at is not None
-    from loyalty.challenges import ChallengeClosed, ChallengeNotOpen, NotInAudience
+    from gamification.exceptions import ChallengeClosed, ChallengeNotOpen, NotInAudience
 
     with pytest.raises(NotInAudience):
         challenge_join(challenge_id=gold_only.pk, member=Member.objects.get(pk=member.pk), now=T0 + DAY)
@@ -238,10 +238,10 @@ def test_admin_lists_challenge_statistics(client, staff_user, member, other_memb
                                           period_end=c.ends_at)
     client.force_login(staff_user)
     with django_assert_max_num_queries(12):
-        page = client.get("/admin/loyalty/challenge/").content.decode()
+        page = client.get("/admin/gamification/challenge/").content.decode()
     assert "1 (50 %)" in page and ">70<" in page
-    assert client.get(f"/admin/loyalty/challenge/{c.pk}/change/").status_code == 200
-    assert client.get("/admin/loyalty/badge/").status_code == 200
+    assert client.get(f"/admin/gamification/challenge/{c.pk}/change/").status_code == 200
+    assert client.get("/admin/gamification/badge/").status_code == 200
 
 
 def test_completion_can_hand_out_a_reward_voucher_once(member):

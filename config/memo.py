@@ -1,4 +1,4 @@
-"""A per-process memo in front of the shared cache, for tiny, hot, rarely changing lists (tiers, earning
+"""Shared core: a per-process memo in front of the shared cache, for tiny, hot, rarely changing lists (tiers, earning
 rules). A value lives here at most MEMO_SECONDS; a change clears this process's copy and the shared cache
 at once, other processes pick it up within MEMO_SECONDS."""
 
