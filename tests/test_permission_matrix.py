@@ -40,9 +40,7 @@ from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
 from backoffice.services import heartbeat_record, staff_groups_sync
 from config import urls as config_urls
 from feedback.models import ResponseTime, Survey, SurveyQuestion, SurveyResponse
-from feedback.reviews import review_create
-from feedback.support import feedback_record
-from feedback.surveys import invitation_create, invitation_token
+from feedback.services import feedback_record, invitation_create, invitation_token, review_create
 from loyalty.models import Badge, Challenge, Purchase
 from loyalty.services import points_adjust
 from members.models import IntegrationToken, Member, Scope

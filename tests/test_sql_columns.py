@@ -22,7 +22,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 MODULES = sorted(
     {p.relative_to(BASE_DIR).as_posix() for p in (BASE_DIR / "members").glob("*.py")}
     | {"loyalty/ledger.py", "loyalty/batch.py", "loyalty/services.py", "loyalty/importer.py", "loyalty/selectors.py",
-       "loyalty/challenges.py", "rewards/services.py", "feedback/surveys.py", "feedback/support.py",
+       "loyalty/challenges.py", "rewards/services.py", "feedback/services/surveys.py", "feedback/services/support.py",
        "backoffice/clv.py", "backoffice/metrics.py", "backoffice/newsletters.py", "backoffice/selectors.py"}
 )
 

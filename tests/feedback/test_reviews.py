@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from feedback import reviews
 from feedback.models import Review
+from feedback.services import reviews
 from loyalty.models import Challenge, ChallengeEvent, LedgerEntry, Purchase
 from loyalty.services import ItemIn, PurchaseIn, purchase_record, purchase_return
 from members.models import Member
