@@ -9,10 +9,10 @@ from backoffice import dashboard as backoffice_dashboard
 from backoffice.views import healthz, healthz_live, healthz_ready
 from backoffice.views_newsletters import newsletter_unsubscribe
 from config.api import api_not_found
-from feedback import api_reviews as feedback_api_reviews
-from feedback import api_support as feedback_api_support
-from feedback import api_surveys as feedback_api_surveys
 from feedback import urls as feedback_urls
+from feedback.api import reviews as feedback_api_reviews
+from feedback.api import support as feedback_api_support
+from feedback.api import surveys as feedback_api_surveys
 from loyalty import api as loyalty_api
 from loyalty import leaderboard_api
 from loyalty import urls as loyalty_urls
