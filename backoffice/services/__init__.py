@@ -1,0 +1,9 @@
+"""Back-office services (writes), one module per sub-domain; their public names are re-exported here."""
+
+from backoffice.services.schedule import heartbeat_record, periodic_tasks_ensure, staff_groups_sync
+
+__all__ = [
+    "heartbeat_record",
+    "periodic_tasks_ensure",
+    "staff_groups_sync",
+]
