@@ -5,9 +5,8 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from backoffice import api_metrics as backoffice_api_metrics
-from backoffice import dashboard as backoffice_dashboard
-from backoffice.views import healthz, healthz_live, healthz_ready
-from backoffice.views_newsletters import newsletter_unsubscribe
+from backoffice.views import dashboard as backoffice_dashboard
+from backoffice.views import healthz, healthz_live, healthz_ready, newsletter_unsubscribe
 from config.api import api_not_found
 from feedback import urls as feedback_urls
 from feedback.api import reviews as feedback_api_reviews
