@@ -437,7 +437,7 @@ def _custom_admin_urls() -> dict[str, tuple[str, Any]]:
 
 
 def test_admin_custom_and_site_pages_follow_the_matrix(world, monkeypatch):
-    from backoffice import admin_metrics
+    from backoffice.admin import metrics as admin_metrics
 
     queued = []
     monkeypatch.setattr(admin_metrics.metrics_rollup_daily, "delay", lambda **kw: queued.append(kw))

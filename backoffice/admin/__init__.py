@@ -24,5 +24,5 @@ class HeartbeatAdmin(admin.ModelAdmin):
         return False
 
 
-from backoffice import admin_metrics  # noqa: E402,F401,I001  (registers the MetricSnapshot admin)
-from backoffice import admin_newsletters  # noqa: E402,F401  (registers the newsletter admin)
+from backoffice.admin import metrics  # noqa: E402,F401,I001  (registers the MetricSnapshot admin)
+from backoffice.admin import newsletters  # noqa: E402,F401  (registers the newsletter admin)
