@@ -1,8 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 
-from backoffice.models import Heartbeat
-
 admin.site.site_header = "Fidelio back office"
 admin.site.site_title = "Fidelio back office"
 admin.site.index_title = "Run the loyalty program"
@@ -12,17 +10,6 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.enable_nav_sidebar = True
 
 
-@admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["name", "last_run_at", "worker", "runs"]
-    readonly_fields = ["name", "last_run_at", "worker", "runs"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-from backoffice.admin import metrics  # noqa: E402,F401,I001  (registers the MetricSnapshot admin)
+from backoffice.admin import health  # noqa: E402,F401,I001  (registers the Heartbeat admin)
+from backoffice.admin import metrics  # noqa: E402,F401  (registers the MetricSnapshot admin)
 from backoffice.admin import newsletters  # noqa: E402,F401  (registers the newsletter admin)
