@@ -4,7 +4,7 @@ Groups are created by a data migration; `staff_groups_sync()` (run after every m
 these permissions, so later issues extend the lists here.
 """
 
-from feedback.support import SUPPORT_GROUP
+from feedback.services import SUPPORT_GROUP
 
 PROGRAM_MANAGER = "Program manager"
 SUPPORT_AGENT = SUPPORT_GROUP  # feedback owns the name: it assigns records to this group and reminds it

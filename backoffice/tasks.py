@@ -21,7 +21,7 @@ def metrics_rollup_daily(as_of: str | None = None) -> dict:
 
     from django.utils import timezone
 
-    from backoffice.metrics import metrics_rollup, rollup_default_day, rollup_progress_set
+    from backoffice.services import metrics_rollup, rollup_default_day, rollup_progress_set
 
     day = date.fromisoformat(as_of) if as_of else rollup_default_day(now=timezone.now())
     done: list[str] = []
@@ -42,7 +42,7 @@ def metrics_rollup_daily(as_of: str | None = None) -> dict:
 def newsletter_send(newsletter_id: int) -> int:
     """Send one newsletter's pending deliveries (starting it if due) for up to 4 minutes, then queue itself
     again if rows are left. Safe to retry or run twice: each delivery is sent at most once."""
-    from backoffice.newsletters import NewsletterSendInterrupted, newsletter_send_run
+    from backoffice.services import NewsletterSendInterrupted, newsletter_send_run
 
     try:
         result = newsletter_send_run(newsletter_id=newsletter_id, time_budget=240)
@@ -56,7 +56,7 @@ def newsletter_send(newsletter_id: int) -> int:
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def newsletters_start_due() -> int:
     """Every 5 minutes: queue the send of scheduled newsletters that are due (and resume unfinished ones)."""
-    from backoffice.newsletters import newsletters_due_ids
+    from backoffice.services import newsletters_due_ids
 
     ids = newsletters_due_ids()
     for newsletter_id in ids:

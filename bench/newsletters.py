@@ -60,7 +60,7 @@ def inside(args) -> int:
     from django.utils import timezone
 
     from backoffice.models import Newsletter, NewsletterDelivery
-    from backoffice.newsletters import newsletter_schedule, newsletter_send_run
+    from backoffice.services import newsletter_schedule, newsletter_send_run
     from members.models import Member
 
     started = time.perf_counter()

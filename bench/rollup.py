@@ -83,7 +83,7 @@ def inside(args) -> int:
     inprocess_setup("rollup")
     from django.utils import timezone
 
-    from backoffice.metrics import metrics_rollup
+    from backoffice.services import metrics_rollup
     from config.periods import program_tz
 
     started = time.monotonic()

@@ -4,15 +4,14 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from backoffice import api_metrics as backoffice_api_metrics
-from backoffice import dashboard as backoffice_dashboard
-from backoffice.views import healthz, healthz_live, healthz_ready
-from backoffice.views_newsletters import newsletter_unsubscribe
+from backoffice import api as backoffice_api
+from backoffice.views import dashboard as backoffice_dashboard
+from backoffice.views import healthz, healthz_live, healthz_ready, newsletter_unsubscribe
 from config.api import api_not_found
-from feedback import api_reviews as feedback_api_reviews
-from feedback import api_support as feedback_api_support
-from feedback import api_surveys as feedback_api_surveys
 from feedback import urls as feedback_urls
+from feedback.api import reviews as feedback_api_reviews
+from feedback.api import support as feedback_api_support
+from feedback.api import surveys as feedback_api_surveys
 from gamification import api as gamification_api
 from gamification import urls as gamification_urls
 from loyalty import api as loyalty_api
@@ -68,8 +67,8 @@ api_v1 = [
     api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
     api_path("feedback", feedback_api_support.FeedbackCreateApi.as_view(), "feedback-create"),
     # staff or integrations: metric rollups (docs/metrics.md)
-    api_path("metrics/summary", backoffice_api_metrics.MetricsSummaryApi.as_view(), "metrics-summary"),
-    api_path("metrics/periods", backoffice_api_metrics.MetricsPeriodsApi.as_view(), "metrics-periods"),
+    api_path("metrics/summary", backoffice_api.MetricsSummaryApi.as_view(), "metrics-summary"),
+    api_path("metrics/periods", backoffice_api.MetricsPeriodsApi.as_view(), "metrics-periods"),
     api_path("redemptions", non_atomic_requests(rewards_api.RedemptionCreateApi.as_view()), "redemption-create"),
     api_path(r"vouchers/(?P<code>[^/]+)", rewards_api.VoucherCheckApi.as_view(), "voucher-check"),
     api_path(r"vouchers/(?P<code>[^/]+)/use", rewards_api.VoucherUseApi.as_view(), "voucher-use"),

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from feedback import support, surveys
+from feedback.services import support, surveys
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)

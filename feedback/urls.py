@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from feedback import views_reviews, views_support, views_surveys
+from feedback.views import reviews as views_reviews
+from feedback.views import support as views_support
+from feedback.views import surveys as views_surveys
 
 urlpatterns: list = [
     path("feedback/", views_support.my_feedback, name="feedback"),

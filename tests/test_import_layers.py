@@ -138,12 +138,12 @@ def test_the_check_sees_every_kind_of_import():
         "from ..views import home\n"
         "from . import helpers\n"
         "def f():\n"
-        "    from feedback import surveys\n"
+        "    from feedback.services import surveys\n"
         "    import config.settings\n"
         "    from config import celery_app\n"
     )
     assert _imports_in(source, module="loyalty.sub.mod", is_package=False) == [
-        (1, "rewards.models"), (2, "loyalty.views.home"), (3, "loyalty.sub.helpers"), (5, "feedback.surveys"),
+        (1, "rewards.models"), (2, "loyalty.views.home"), (3, "loyalty.sub.helpers"), (5, "feedback.services.surveys"),
         (6, "config.settings"), (7, "config.celery_app"),
     ]
     assert _imports_in("from .models import Member\n", module="members", is_package=True) == [
@@ -151,9 +151,9 @@ def test_the_check_sees_every_kind_of_import():
     assert _refusal("loyalty", "rewards.models") == "rewards is above loyalty"
     assert _refusal("loyalty", "gamification.services.challenges") == "gamification is above loyalty"
     assert _refusal("gamification", "loyalty.ledger") is None
-    assert _refusal("rewards", "feedback.surveys") == "feedback and rewards are siblings"
+    assert _refusal("rewards", "feedback.services.surveys") == "feedback and rewards are siblings"
     assert _refusal("loyalty", "loyalty.views.home") is None
-    assert _refusal("backoffice", "feedback.surveys") is None
+    assert _refusal("backoffice", "feedback.services.surveys") is None
     assert _refusal("feedback", "members.models.Member") is None
     assert _refusal("members", "config.settings") == "config.settings is the composition root"
     assert _refusal("members", "config.celery_app") == "config is the composition root"

@@ -3,7 +3,7 @@ dashboard and every portal page, walked over HTTP as each kind of caller, agains
 here and in docs/roles.md.
 
 The pages and endpoints are enumerated at run time (admin.site._registry and each ModelAdmin's get_urls(),
-config.urls.api_v1, config.urls.portal, backoffice.dashboard.urlpatterns), so a page added later without a row in
+config.urls.api_v1, config.urls.portal, backoffice.views.dashboard.urlpatterns), so a page added later without a row in
 the matrix fails `..._is_in_the_matrix`. Each test walks a whole surface and reports every mismatch at once.
 `test_docs_roles_md_agrees_with_the_matrix` keeps docs/roles.md and the tables below in step.
 
@@ -34,15 +34,13 @@ from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from backoffice import dashboard
 from backoffice.models import MetricSnapshot, Newsletter, NewsletterDelivery
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
 from backoffice.services import heartbeat_record, staff_groups_sync
+from backoffice.views import dashboard
 from config import urls as config_urls
 from feedback.models import ResponseTime, Survey, SurveyQuestion, SurveyResponse
-from feedback.reviews import review_create
-from feedback.support import feedback_record
-from feedback.surveys import invitation_create, invitation_token
+from feedback.services import feedback_record, invitation_create, invitation_token, review_create
 from gamification.models import Badge, Challenge
 from loyalty.models import Purchase
 from loyalty.services import points_adjust
@@ -139,7 +137,7 @@ ADMIN_SITE: dict[str, tuple[str, str, str]] = {
     "app_list:members": ("GET", "200", "200"),
     "app_list:rewards": ("GET", "200", "200"),
 }
-# The metrics dashboard (backoffice.dashboard.urlpatterns, permission backoffice.view_metricsnapshot).
+# The metrics dashboard (backoffice.views.dashboard.urlpatterns, permission backoffice.view_metricsnapshot).
 DASHBOARD: dict[str, tuple[str, str]] = {
     "backoffice-dashboard": ("200", "403"),
     "backoffice-dashboard?format=csv": ("200", "403"),  # every table= of the CSV export
@@ -441,7 +439,7 @@ def _custom_admin_urls() -> dict[str, tuple[str, Any]]:
 
 
 def test_admin_custom_and_site_pages_follow_the_matrix(world, monkeypatch):
-    from backoffice import admin_metrics
+    from backoffice.admin import metrics as admin_metrics
 
     queued = []
     monkeypatch.setattr(admin_metrics.metrics_rollup_daily, "delay", lambda **kw: queued.append(kw))

@@ -14,8 +14,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from backoffice.metrics import metrics_rollup
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
+from backoffice.services import metrics_rollup
 from loyalty.models import Purchase
 from tests.backoffice.test_metrics import AS_OF, at, data  # noqa: F401 (the `data` fixture)
 from tests.factories import ShopMemberFactory, UserFactory

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import ModelEntry
 
-from backoffice import selectors
 from backoffice.models import Heartbeat
+from backoffice.selectors import health as selectors
 from backoffice.services import heartbeat_record
 from backoffice.tasks import heartbeat
 from config.celery import app as celery_app

@@ -23,8 +23,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from backoffice.metrics import metrics_rollup, segment_for
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
+from backoffice.services import metrics_rollup, segment_for
 from loyalty.models import LedgerEntry, Purchase
 from members.models import Member
 from rewards.models import Redemption

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice import newsletters
+from backoffice.services import newsletters
 from members.models import Member
 from tests.backoffice.test_newsletters import consenting, newsletter_make, send_all
 

@@ -15,10 +15,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from backoffice import newsletters
 from backoffice.models import MemberScore, Newsletter, NewsletterDelivery
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
-from backoffice.services import staff_groups_sync
+from backoffice.services import newsletters, staff_groups_sync
 from loyalty import ledger
 from members.models import Member
 from tests.factories import MemberFactory, RewardFactory, ShopMemberFactory, TierFactory, UserFactory

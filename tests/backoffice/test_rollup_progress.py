@@ -2,7 +2,7 @@
 
 import pytest
 
-from backoffice.metrics import ROLLUP_STEPS, rollup_progress_get
+from backoffice.services import ROLLUP_STEPS, rollup_progress_get
 from backoffice.tasks import metrics_rollup_daily
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from backoffice.models import MetricSnapshot
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
 from backoffice.services import staff_groups_sync
 from config.exceptions import DomainError
-from feedback.support import feedback_goodwill, feedback_overdue_remind, feedback_record
+from feedback.services import feedback_goodwill, feedback_overdue_remind, feedback_record
 from loyalty.models import LedgerEntry
 from loyalty.services import points_adjust
 from members.services import member_create_for_user

@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from backoffice.metrics import metrics_rollup
+from backoffice.services import metrics_rollup
 from tests.backoffice.test_metrics import AS_OF, data  # noqa: F401 (the `data` fixture: a small fixed data set)
 from tests.factories import PASSWORD, MemberFactory, RewardFactory, TierFactory, UserFactory
 from tests.rewards.conftest import fund

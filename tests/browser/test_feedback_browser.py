@@ -11,8 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from feedback.models import FeedbackRecord, Review, Survey, SurveyAnswer, SurveyQuestion
-from feedback.support import feedback_status_change
-from feedback.surveys import invitation_create, invitation_token
+from feedback.services import feedback_status_change, invitation_create, invitation_token
 from loyalty.services import ItemIn, PurchaseIn, purchase_record
 from tests.browser.conftest import log_in
 from tests.factories import MemberFactory

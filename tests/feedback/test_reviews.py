@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from feedback import reviews
 from feedback.models import Review
+from feedback.services import reviews
 from gamification.models import Challenge, ChallengeEvent
 from loyalty.models import LedgerEntry, Purchase
 from loyalty.services import ItemIn, PurchaseIn, purchase_record, purchase_return

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
-from feedback import reviews
 from feedback.models import Review
+from feedback.services import reviews
 from members.models import Member
 from tests.factories import MemberFactory, UserFactory
 from tests.feedback.test_reviews import buy

@@ -3,7 +3,7 @@ no part of their member number; the others keep their display name or pseudonym.
 
 import pytest
 
-from feedback import reviews
+from feedback.services import reviews
 from members.models import Member
 from tests.factories import MemberFactory
 from tests.feedback.test_reviews import buy

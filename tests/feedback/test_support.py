@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from backoffice.roles import SUPPORT_AGENT
 from feedback.models import FeedbackRecord, ResponseTime
-from feedback.support import (
+from feedback.services import (
     GoodwillCapReached,
     feedback_goodwill,
     feedback_overdue_remind,

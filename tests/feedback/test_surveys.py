@@ -9,9 +9,8 @@ from django.core import mail, signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback import surveys
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
-from feedback.surveys import AnswerIn
+from feedback.services import AnswerIn, surveys
 from loyalty.models import LedgerEntry, Purchase
 from loyalty.services import PurchaseIn, purchase_record
 from members.models import Member

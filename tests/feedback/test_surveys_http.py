@@ -10,8 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
-from feedback import surveys
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
+from feedback.services import surveys
 from loyalty.models import LedgerEntry
 from tests.factories import MemberFactory, UserFactory
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from backoffice.metrics import ROLLUP_STEPS, metrics_rollup
+from backoffice.services import ROLLUP_STEPS, metrics_rollup
 from config.periods import program_tz
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.demo import demo_seed
+from backoffice.services import demo_seed
 from members.models import Member
 
 

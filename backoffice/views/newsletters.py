@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from backoffice import newsletters
+from backoffice.services import newsletters
 from config.exceptions import DomainError
 
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
 from config.throttling import RateLimited, member_write_limit
-from feedback import reviews
 from feedback.models import TEXT_MAX
+from feedback.services import reviews
 from members.views import member_required
 
 

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
 from config.periods import program_tz
 from config.sql import fetch_all
-from feedback.surveys import csat_for_period, nps_for_period
+from feedback.services import csat_for_period, nps_for_period
 from loyalty.models import LedgerEntry
 from rewards.models import Reward
 

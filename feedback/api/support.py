@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from config.idempotency import idempotency_key_validate
 from feedback.models import TEXT_MAX, FeedbackRecord
-from feedback.support import feedback_record
+from feedback.services import feedback_record
 from members.models import Scope
 from members.permissions import IsIntegration
 from members.selectors import member_find

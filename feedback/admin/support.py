@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from config.exceptions import DomainError
 from feedback.models import FeedbackRecord, ResponseTime
-from feedback.support import (
+from feedback.services import (
     feedback_goodwill,
     feedback_record,
     feedback_status_change,

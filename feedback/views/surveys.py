@@ -9,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
 from config.throttling import RateLimited, member_write_limit
-from feedback import surveys
 from feedback.models import Survey, SurveyQuestion
+from feedback.services import surveys
 from members.selectors import member_for_user
 from members.views import member_required
 

@@ -9,8 +9,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feedback import surveys
 from feedback.models import Survey, SurveyResponse
+from feedback.services import surveys
 from members.permissions import IsMember
 
 

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import Pagination
-from feedback import reviews
 from feedback.models import Review
+from feedback.services import reviews
 from members.permissions import IsMember
 
 

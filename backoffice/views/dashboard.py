@@ -14,13 +14,14 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
+from backoffice.selectors import clv_distribution
 from config.exports import spreadsheet_safe
 from config.periods import program_tz
 from members.models import Member
@@ -48,7 +49,6 @@ TOTAL_TILES = [  # from the all-time rows: now vs at the end of the previous per
     ("points_outstanding", "Outstanding points", "count"),
     ("liability", "Liability", "money"),
 ]
-CLV_BUCKETS = [Decimal(x) for x in ("0", "50", "100", "250", "500", "1000", "2500")]
 MAX_SERIES_ROWS = 400
 SEGMENT_PAGE_SIZE = 50
 RECENT_PERIODS = 8
@@ -211,25 +211,6 @@ def dashboard_data(*, period: str, start: date | None, end: date | None) -> dict
             "current": current, "previous": previous, "tiles": tiles, "series": series_rows,
             "cohorts": list(cohorts.values()), "cohort_width": range(width), "segments": segments,
             "tiers": tiers, "clv": clv}
-
-
-def clv_distribution() -> list[dict]:
-    """Customers (members with a score and orders) per historic-CLV bucket: one aggregate query."""
-    edges = CLV_BUCKETS
-    aggregates = {}
-    labels = []
-    for i, low in enumerate(edges):
-        high = edges[i + 1] if i + 1 < len(edges) else None
-        name = f"b{i}"
-        condition = Q(clv_historic__gte=low, frequency__gt=0)
-        if high is not None:
-            condition &= Q(clv_historic__lt=high)
-            labels.append(f"{low}–{high}")
-        else:
-            labels.append(f"≥ {low}")
-        aggregates[name] = Count("pk", filter=condition)
-    counts = MemberScore.objects.aggregate(**aggregates)
-    return [{"bucket": label, "members": counts[f"b{i}"]} for i, label in enumerate(labels)]
 
 
 # ------------------------------------------------------------------------------------------------ views

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 
 from config.throttling import RateLimited, member_write_limit
 from feedback.models import TEXT_MAX, FeedbackRecord
-from feedback.support import feedback_for_member, feedback_record
+from feedback.services import feedback_for_member, feedback_record
 from members.views import member_required
 
 

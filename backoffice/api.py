@@ -11,8 +11,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backoffice.dashboard import PERMISSION as DASHBOARD_PERMISSION
 from backoffice.models import MetricSnapshot
+from backoffice.views.dashboard import PERMISSION as DASHBOARD_PERMISSION
 from config.exceptions import DomainError, NotFound
 from config.periods import program_tz
 from members.auth import IntegrationPrincipal

@@ -8,8 +8,8 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 
-from backoffice.metrics import rollup_progress_get, rollup_progress_set
 from backoffice.models import MetricSnapshot
+from backoffice.services import rollup_progress_get, rollup_progress_set
 from backoffice.tasks import metrics_rollup_daily
 from config.periods import program_tz
 

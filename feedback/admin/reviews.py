@@ -12,7 +12,7 @@ from django.utils.html import format_html_join
 
 from config.exceptions import DomainError
 from feedback.models import Review
-from feedback.reviews import REASON_MAX, review_approve, review_reject, review_signals
+from feedback.services import REASON_MAX, review_approve, review_reject, review_signals
 
 
 class ReviewRejectForm(forms.Form):

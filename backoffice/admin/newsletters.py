@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from backoffice import newsletters
 from backoffice.models import MemberScore, Newsletter, NewsletterDelivery
+from backoffice.services import newsletters
 from config.exceptions import DomainError
 from members.models import Tier
 

@@ -1,0 +1,15 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+
+admin.site.site_header = "Fidelio back office"
+admin.site.site_title = "Fidelio back office"
+admin.site.index_title = "Run the loyalty program"
+admin.site.site_url = "/"
+# Staff log in through allauth (rate limits, e-mail login); non-staff are refused.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.enable_nav_sidebar = True
+
+
+from backoffice.admin import health  # noqa: E402,F401,I001  (registers the Heartbeat admin)
+from backoffice.admin import metrics  # noqa: E402,F401  (registers the MetricSnapshot admin)
+from backoffice.admin import newsletters  # noqa: E402,F401  (registers the newsletter admin)
