@@ -266,7 +266,7 @@ def sql(query: str, params=None):
 
 def members_enrol(count: int) -> list[int]:
     """Enrol `count` members (plus three special ones) through the CSV importer's set-based path."""
-    from loyalty.importer import purchases_import
+    from loyalty.services import purchases_import
     from members.models import Member
 
     moment = (datetime.now(UTC) - timedelta(days=800)).isoformat()
@@ -288,7 +288,7 @@ def member_id(external_id: str) -> int:
 def history_create(member: int, purchases: int) -> float:
     """`purchases` purchases for one member over the last 3 years, through the batch service (with points,
     ledger entries and lots for those past their return window)."""
-    from loyalty.batch import purchases_record_batch
+    from loyalty.services import purchases_record_batch
 
     started = time.monotonic()
     now = datetime.now(UTC)

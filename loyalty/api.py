@@ -18,10 +18,16 @@ from rest_framework.views import APIView
 
 from config.throttling import member_write_limit
 from loyalty import selectors
-from loyalty.batch import purchases_record_batch
 from loyalty.models import LedgerEntry, Purchase, Return
 from loyalty.serializers import PurchaseInSerializer, purchase_fields_fast, purchase_input
-from loyalty.services import ItemIn, PurchaseIn, ledger_entry_member_description, purchase_record, purchase_return
+from loyalty.services import (
+    ItemIn,
+    PurchaseIn,
+    ledger_entry_member_description,
+    purchase_record,
+    purchase_return,
+    purchases_record_batch,
+)
 from members.api import MeUpdateSerializer, TierSerializer
 from members.models import Member, Scope
 from members.permissions import IsIntegration, IsMember

@@ -7,8 +7,9 @@ database (`manage.py recompute_challenges`, `manage.py rebuild_leaderboards`). O
 is sent at once.
 
 - `points_credited(entries)`: spendable points were credited (a list of LedgerEntry, any kind).
-- `purchase_confirmed(purchase, tier_id)`: a purchase's return window ended (or it was back-dated past it) and
-  its points became spendable; `purchase` carries `_categories` when the caller knew its items' categories.
+- `purchase_confirmed(purchase, tier_id, categories)`: a purchase's return window ended (or it was back-dated
+  past it) and its points became spendable; `categories` are its items' categories when the sender knew them
+  (a purchase confirmed as it was posted), else None.
 - `purchase_returned(purchase)`: a return reached a confirmed purchase (`returned_amount` is the new total).
 - `referral_confirmed(referrer_id, referred_id, occurred_at)`: a referred member's first purchase was confirmed
   and the referral bonuses were paid.
@@ -28,7 +29,7 @@ from django.dispatch import Signal
 log = logging.getLogger(__name__)
 
 points_credited = Signal()  # kwargs: entries, now
-purchase_confirmed = Signal()  # kwargs: purchase, tier_id, now
+purchase_confirmed = Signal()  # kwargs: purchase, tier_id, categories, now
 purchase_returned = Signal()  # kwargs: purchase, now
 referral_confirmed = Signal()  # kwargs: referrer_id, referred_id, occurred_at, now
 

@@ -14,10 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
-from loyalty.batch import purchases_record_batch
 from loyalty.models import EarningRule
 from loyalty.rules import earning_rules_changed
-from loyalty.services import lots_expire_due, purchases_confirm_due
+from loyalty.services import lots_expire_due, purchases_confirm_due, purchases_record_batch
 from members.models import Member, Tier, User
 from members.services import member_create, member_create_for_user
 from rewards.models import Reward

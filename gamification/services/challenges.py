@@ -269,10 +269,9 @@ def _events_change(*, key: str, member_id: int, now: datetime | None, **values) 
 
 
 # ------------------------------------------------------------------------------------------ event sources
-def purchase_event(purchase: Purchase) -> Event:
-    """A confirmed purchase as a challenge event: its amount net of returns, its item categories (known
-    already when the purchase was just posted, else read)."""
-    categories = getattr(purchase, "_categories", None)
+def purchase_event(purchase: Purchase, categories: tuple[str, ...] | None = None) -> Event:
+    """A confirmed purchase as a challenge event: its amount net of returns, its item categories (given when
+    the purchase was just posted, else read)."""
     if categories is None:
         categories = tuple(sorted({c for c in purchase.items.values_list("category", flat=True) if c}))
     return Event(kind="purchase", key=f"purchase:{purchase.pk}", member_id=purchase.member_id,
@@ -281,13 +280,13 @@ def purchase_event(purchase: Purchase) -> Event:
 
 
 def challenges_on_purchase_confirmed(*, purchase: Purchase, now: datetime, tier_id: int | object | None = ...,
-                                     **kwargs) -> None:
+                                     categories: tuple[str, ...] | None = None, **kwargs) -> None:
     """loyalty's purchase_confirmed (after commit): count the purchase for the challenges it feeds."""
     if purchase.returned_amount >= purchase.amount:
         return
     if not any(c.goal in EVENT_GOALS["purchase"] for c in challenges_active()):
         return  # nothing to count (the common case costs no query)
-    challenge_event_record(event=purchase_event(purchase), now=now, tier_id=tier_id)
+    challenge_event_record(event=purchase_event(purchase, categories), now=now, tier_id=tier_id)
 
 
 def challenges_on_purchase_returned(*, purchase: Purchase, now: datetime, **kwargs) -> None:

@@ -92,7 +92,7 @@ def test_concurrent_earn_and_debit_on_one_member_never_overdraw(settings):
 
 
 def test_concurrent_batches_with_overlapping_orders(settings):
-    from loyalty.batch import purchases_record_batch
+    from loyalty.services import purchases_record_batch
 
     settings.FIDELIO_WELCOME_BONUS = 0
     members = [ShopMemberFactory() for _ in range(5)]

@@ -4,7 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from loyalty.importer import purchases_import
+from loyalty.services import purchases_import
 
 
 class Command(BaseCommand):

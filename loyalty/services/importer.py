@@ -19,12 +19,13 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from config.periods import program_tz
-from config.sql import fetch_all, fetch_one
-from loyalty.batch import purchases_record_batch
+from config.sql import fetch_all, fetch_row
 from loyalty.models import Purchase
+from loyalty.services.batch import purchases_record_batch
 from members.codes import member_number_generate, referral_code_generate
 from members.models import Tier
 
@@ -192,7 +193,7 @@ _MATCHED = "SELECT line, member_id FROM import_rows WHERE member_id IS NOT NULL"
 _MATCHED_COUNT = "SELECT count(*) AS matched FROM import_rows WHERE member_id IS NOT NULL"
 
 
-def _copy_chunk(cursor, chunk: list[Row]) -> None:
+def _copy_chunk(cursor: CursorWrapper, chunk: list[Row]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for r in chunk:
@@ -204,7 +205,7 @@ def _copy_chunk(cursor, chunk: list[Row]) -> None:
             copy.write(data)
 
 
-def _create_members(cursor, now: datetime, entry_tier_id: int | None) -> int:
+def _create_members(cursor: CursorWrapper, now: datetime, entry_tier_id: int | None) -> int:
     cursor.execute(_MISSING)
     missing = fetch_all(cursor)
     created = 0
@@ -280,7 +281,7 @@ def purchases_import(
                 for row in conflicts:
                     report.rejected.append((row["line"], f"order {row['order_id']} exists with different details"))
                 cursor.execute(_MATCHED_COUNT)
-                matched = fetch_one(cursor)["matched"]
+                matched = fetch_row(cursor)["matched"]
                 report.created += inserted
                 report.existing += matched - inserted - len(conflicts)
         if progress:

@@ -21,10 +21,10 @@ from config.exceptions import DomainError
 from config.sql import fetch_all
 from loyalty import ledger
 from loyalty.models import LedgerEntry, Purchase, PurchaseItem
-from loyalty.rules import Line, earning_rules_active, points_for_purchase
+from loyalty.rules import Line, Rule, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
 from loyalty.serializers import purchase_input
-from loyalty.services import ItemIn, PurchaseIn, _referral_reward, purchase_validate
+from loyalty.services.purchases import ItemIn, PurchaseIn, purchase_validate, referral_reward_pay
 from loyalty.signals import purchase_confirmed, send_after_commit
 from members.exceptions import MemberNotFound
 from members.models import Member
@@ -143,7 +143,8 @@ def _replay_result(i: int, purchase: Purchase, data: PurchaseIn, digest: str) ->
 
 
 @transaction.atomic
-def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) -> None:
+def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: list[dict | None], *,
+                  rules: list[Rule], awards_points: bool, now: datetime) -> None:
     window = timedelta(days=settings.FIDELIO_RETURN_WINDOW_DAYS)
     member_ids = sorted({m.pk for _, _, _, m in fresh})
     # Lock the members in id order (the same order every writer uses) for the whole batch.
@@ -178,7 +179,11 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
         cursor.execute(_INSERT, [now, *[list(c) for c in cols]])
         inserted = {(row["source"], row["order_id"]): row["id"] for row in fetch_all(cursor)}
 
-    items, pending, credits, confirmed_members, confirmed = [], {}, [], set(), []
+    items: list[PurchaseItem] = []
+    pending: dict[int, int] = {}
+    credits: list[ledger.Credit] = []
+    confirmed_members: set[int] = set()
+    confirmed: list[tuple[Purchase, tuple[str, ...]]] = []
     for i, data, digest, member, points, breakdown, _confirm_after, at_once in rows:
         pk = inserted.get((data.source, data.order_id))
         if pk is None:  # a concurrent request recorded this order first
@@ -194,8 +199,7 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
             purchase = Purchase(pk=pk, member_id=member.pk, source=data.source, order_id=data.order_id,
                                 amount=data.amount, occurred_at=data.occurred_at, points_earned=points,
                                 status=Purchase.Status.CONFIRMED, confirmed_at=now)
-            purchase._categories = tuple(sorted({it.category for it in data.items if it.category}))
-            confirmed.append(purchase)
+            confirmed.append((purchase, tuple(sorted({it.category for it in data.items if it.category}))))
             if points:
                 credits.append(ledger.Credit(
                     member_id=member.pk, points=points, kind=LedgerEntry.Kind.EARN, purchase_id=pk,
@@ -212,14 +216,15 @@ def _insert_fresh(fresh, results, *, rules, awards_points: bool, now: datetime) 
     ledger.points_pending_change_many(deltas=pending)
     ledger.points_credit_many(credits=credits, now=now)
 
-    for purchase in confirmed:  # announced after commit, as purchase_confirm does
-        send_after_commit(purchase_confirmed, purchase=purchase, tier_id=tiers[purchase.member_id][3], now=now)
+    for purchase, categories in confirmed:  # announced after commit, as purchase_confirm does
+        send_after_commit(purchase_confirmed, purchase=purchase, tier_id=tiers[purchase.member_id][3],
+                          categories=categories, now=now)
 
     # Referral rewards: only members with a referrer not yet rewarded (rare), one at a time.
     if confirmed_members:
         for member in Member.objects.filter(pk__in=confirmed_members, referred_by__isnull=False,
                                             referral_rewarded_at__isnull=True):
-            _referral_reward(member, now=now)
+            referral_reward_pay(member, now=now)
 
     # Tiers: one aggregate for all members; upgrades (rare) one at a time.
     # Members already at the top tier cannot move up: their histories are not aggregated.

@@ -1,4 +1,5 @@
-"""Rewards writes: redeem, issue vouchers, use them at checkout, cancel them, expire them, birthday rewards.
+"""Redeeming a reward: spend the member's points (loyalty.ledger.points_debit) and issue a voucher, once per
+idempotency key. The one insert of redemptions and their vouchers (paid, birthday, challenge) lives here.
 
 Lock order, the same in every writer so that no two transactions wait on each other in a cycle: the member
 row, then the reward row (stock), then the idempotency key (the redemption's unique index), the voucher and
@@ -9,49 +10,37 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from config.periods import program_tz
 from config.sql import fetch_one, fetch_row
 from loyalty import ledger
 from loyalty.models import LedgerEntry
 from members.exceptions import MemberNotFound
-from members.models import Member
 from rewards.exceptions import (
     IdempotencyConflict,
     InsufficientPoints,
-    InvalidVoucherCode,
     LimitReached,
     NotAvailable,
     OutOfStock,
     RewardNotFound,
     TierRequired,
-    VoucherCancelled,
-    VoucherExpired,
-    VoucherNotFound,
-    VoucherUsed,
 )
-from rewards.models import CODE_ALPHABET, CODE_LENGTH, Redemption, Reward, Voucher, voucher_code_new
+from rewards.models import Redemption, Reward, Voucher, voucher_code_new
 
 if TYPE_CHECKING:
-    from gamification.models import Challenge, ChallengeParticipation
-    from members.models import User
+    pass
 
 log = logging.getLogger(__name__)
 
-_CODE_INPUT_RE = re.compile(r"[A-Za-z0-9 -]{1,64}")
-
-
-def _request_hash(member_id: int, reward_id: int) -> str:
+def redemption_request_hash(member_id: int, reward_id: int) -> str:
     return hashlib.sha256(f"{member_id}|{reward_id}".encode()).hexdigest()
 
 
@@ -140,7 +129,7 @@ def _issue(*, member_id: int, reward: Reward, points: int, source: str, entry: L
     return redemption
 
 
-def _issue_free(*, member_id: int, reward: Reward, source: str, scope: str, key: str, now: datetime
+def redemption_issue_free(*, member_id: int, reward: Reward, source: str, scope: str, key: str, now: datetime
                 ) -> Redemption | None:
     """A free redemption (birthday, challenge) in a savepoint of the caller's transaction: None when (scope,
     key) has one already. A code clash rolls back and draws again."""
@@ -148,7 +137,7 @@ def _issue_free(*, member_id: int, reward: Reward, source: str, scope: str, key:
         try:
             with transaction.atomic():
                 return _issue(member_id=member_id, reward=reward, points=0, source=source, entry=None, scope=scope,
-                              key=key, digest=_request_hash(member_id, reward.pk), now=now)
+                              key=key, digest=redemption_request_hash(member_id, reward.pk), now=now)
         except _KeyTaken:
             return None
         except _CodeClash:
@@ -186,7 +175,7 @@ def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_sc
     its voucher.
     """
     now = now or timezone.now()
-    digest = _request_hash(member_id, reward_id)
+    digest = redemption_request_hash(member_id, reward_id)
     key = idempotency_key or uuid.uuid4().hex
     for _ in range(3):
         with connection.cursor() as cursor:
@@ -244,7 +233,7 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
         if balance < reward.cost_points:
             raise InsufficientPoints(
                 f"{reward.name} costs {reward.cost_points} points; the balance is {balance}.", field="reward")
-        _stock_take(reward)
+        reward_stock_take(reward)
         try:
             entry = ledger.points_debit(
                 member=member_id, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
@@ -259,7 +248,7 @@ def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key:
                       scope=scope, key=key, digest=digest, now=now)
 
 
-def _stock_take(reward: Reward) -> None:
+def reward_stock_take(reward: Reward) -> None:
     """One unit of stock, by a conditional UPDATE (waits for the row lock, never goes below zero)."""
     if reward.stock is None:
         return
@@ -268,193 +257,3 @@ def _stock_take(reward: Reward) -> None:
         raise OutOfStock(f"{reward.name} is out of stock.", field="reward")
 
 
-# ------------------------------------------------------------------------------------------------ checkout
-def voucher_code_normalise(code: str) -> str:
-    """Accept what a cashier or shopper types: any case, with dashes or spaces. Odd characters or more than
-    64 characters are refused (400); anything else that is not a voucher is simply not found (404)."""
-    if not isinstance(code, str) or not _CODE_INPUT_RE.fullmatch(code):
-        raise InvalidVoucherCode(field="code")
-    return code.replace("-", "").replace(" ", "").upper()
-
-
-def _voucher_locked(code: str) -> Voucher:
-    normalised = voucher_code_normalise(code)
-    if len(normalised) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normalised):
-        raise VoucherNotFound()
-    voucher = (Voucher.objects.select_for_update(of=("self",)).select_related("reward")
-               .filter(code=normalised).first())
-    if voucher is None:
-        raise VoucherNotFound()
-    return voucher
-
-
-def voucher_use(*, code: str, order_id: str, now: datetime | None = None) -> tuple[Voucher, bool]:
-    """Mark a voucher used for an order at the shop's checkout. The same order again returns the voucher
-    (created False); another order raises VoucherUsed. Cancelled → VoucherCancelled, expired → VoucherExpired."""
-    now = now or timezone.now()
-    with transaction.atomic(savepoint=False):
-        try:
-            return _use(code=code, order_id=order_id, now=now)
-        except DomainError as exc:  # refusals write nothing; raised outside the block
-            refusal = exc
-    raise refusal
-
-
-def _use(*, code: str, order_id: str, now: datetime) -> tuple[Voucher, bool]:
-    voucher = _voucher_locked(code)
-    if voucher.status == Voucher.Status.USED:
-        if voucher.used_order_id == order_id:
-            return voucher, False
-        raise VoucherUsed(f"This voucher was used for another order on {voucher.used_at:%Y-%m-%d}.")
-    if voucher.status == Voucher.Status.CANCELLED:
-        raise VoucherCancelled()
-    if voucher.is_expired(now):
-        raise VoucherExpired(f"This voucher expired on {voucher.expires_at:%Y-%m-%d}.")
-    Voucher.objects.filter(pk=voucher.pk).update(status=Voucher.Status.USED, used_at=now, used_order_id=order_id)
-    voucher.status, voucher.used_at, voucher.used_order_id = Voucher.Status.USED, now, order_id
-    return voucher, True
-
-
-def voucher_check(*, code: str) -> Voucher:
-    """The voucher for a code, for a checkout that wants to show it before using it (no lock, no write)."""
-    normalised = voucher_code_normalise(code)
-    voucher = Voucher.objects.select_related("reward").filter(code=normalised).first()
-    if voucher is None:
-        raise VoucherNotFound()
-    return voucher
-
-
-# ------------------------------------------------------------------------------------------------ cancel
-def voucher_cancel(*, voucher_id: int, reason: str, member_id: int | None = None, by: User | None = None,
-                   now: datetime | None = None) -> Voucher:
-    """Cancel an unused voucher: its points come back (into the lots they were taken from, so they expire no
-    later than before) and its unit of stock returns. `member_id` restricts it to that member's vouchers
-    (the member cancelling their own); staff pass `by` and a reason. Cancelling twice changes nothing."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        owner = Voucher.objects.filter(pk=voucher_id).values_list("member_id", flat=True).first()
-        if owner is None or (member_id is not None and owner != member_id):
-            raise VoucherNotFound("No such voucher.")
-        list(Member.objects.select_for_update().filter(pk=owner).values_list("pk", flat=True))
-        voucher = Voucher.objects.select_for_update().select_related("redemption", "reward").get(pk=voucher_id)
-        if voucher.status == Voucher.Status.CANCELLED:
-            return voucher
-        if voucher.status == Voucher.Status.USED:
-            raise VoucherUsed("A used voucher cannot be cancelled.")
-        if voucher.is_expired(now):
-            raise VoucherExpired("An expired voucher cannot be cancelled.")
-        Voucher.objects.filter(pk=voucher.pk).update(status=Voucher.Status.CANCELLED, cancelled_at=now,
-                                                     cancel_reason=reason[:500], cancelled_by=by)
-        Reward.objects.filter(pk=voucher.reward_id, stock__isnull=False).update(stock=F("stock") + 1)
-        entry_id = voucher.redemption.ledger_entry_id
-        if entry_id is not None:
-            ledger.points_reverse(
-                entry=LedgerEntry.objects.get(pk=entry_id), author=by, now=now,
-                description=f"Voucher {voucher.code_display} cancelled" + (f": {reason}" if reason else ""),
-                idempotency_key=f"cancel:voucher:{voucher.pk}",
-            )
-        voucher.refresh_from_db()
-    return voucher
-
-
-# ------------------------------------------------------------------------------------------------ periodic
-def vouchers_expire_due(*, now: datetime | None = None) -> int:
-    """Mark issued vouchers past their expiry as expired, in one statement. Safe to re-run."""
-    now = now or timezone.now()
-    return Voucher.objects.filter(status=Voucher.Status.ISSUED, expires_at__lte=now).update(
-        status=Voucher.Status.EXPIRED
-    )
-
-
-def birthday_rewards_issue(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
-    """Give the birthday reward to every member whose birthday is today in the program's time zone (29
-    February birthdays on 28 February in other years), once per member and year. Members without a
-    birthday are skipped. Safe to re-run the same day: the (year, member) key makes a second run a no-op."""
-    now = now or timezone.now()
-    counts = {"issued": 0, "out_of_stock": 0}
-    reward = Reward.objects.filter(is_birthday_reward=True).first()
-    if reward is None or not reward.is_available(now):
-        return counts
-    today = now.astimezone(program_tz()).date()
-    on_today = Q(birthday__month=today.month, birthday__day=today.day)
-    if (today.month, today.day) == (2, 28) and not _is_leap(today.year):
-        on_today |= Q(birthday__month=2, birthday__day=29)
-    scope = f"birthday:{today.year}"
-    due = Member.objects.filter(on_today).filter(
-        ~Exists(Redemption.objects.filter(idempotency_scope=scope, member=OuterRef("pk")))
-    )
-    last = 0
-    while True:
-        ids = list(due.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
-        if not ids:
-            return counts
-        for member_id in ids:
-            outcome = _birthday_issue(member_id=member_id, reward_id=reward.pk, scope=scope, now=now)
-            if outcome:
-                counts[outcome] += 1
-        last = ids[-1]
-
-
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def _birthday_issue(*, member_id: int, reward_id: int, scope: str, now: datetime) -> str | None:
-    with transaction.atomic():
-        list(Member.objects.select_for_update().filter(pk=member_id).values_list("pk", flat=True))
-        if Redemption.objects.filter(idempotency_scope=scope, idempotency_key=str(member_id)).exists():
-            return None
-        reward = Reward.objects.get(pk=reward_id)
-        try:
-            _stock_take(reward)
-        except OutOfStock:
-            log.warning("birthday reward %s is out of stock; member %s got none", reward.pk, member_id)
-            return "out_of_stock"
-        redemption = _issue_free(member_id=member_id, reward=reward, source=Redemption.Source.BIRTHDAY, scope=scope,
-                                 key=str(member_id), now=now)
-        if redemption is None:
-            return None
-        voucher_id = redemption.voucher.pk
-        transaction.on_commit(lambda: birthday_notify(voucher_id=voucher_id))
-    return "issued"
-
-
-def birthday_notify(*, voucher_id: int) -> None:
-    from django.core.mail import send_mail
-
-    voucher = Voucher.objects.select_related("member", "reward").get(pk=voucher_id)
-    email = voucher.member.email
-    if not email:
-        return
-    expiry = f" It is valid until {voucher.expires_at:%d %B %Y}." if voucher.expires_at else ""
-    send_mail(
-        subject=f"Happy birthday from {settings.FIDELIO_PROGRAM_NAME}!",
-        message=(f"Happy birthday{', ' + voucher.member.first_name if voucher.member.first_name else ''}!\n\n"
-                 f"Our gift to you: {voucher.reward.name}. Your voucher code is {voucher.code_display}.{expiry}\n"
-                 "You will also find it under My vouchers in your account."),
-        from_email=None, recipient_list=[email],
-    )
-
-
-def challenge_voucher_issue(*, participation: ChallengeParticipation, challenge: Challenge, now: datetime,
-                            **kwargs: Any) -> Voucher | None:
-    """A completed challenge's reward voucher, free, once per participation (the redemption's key), in the
-    completing transaction. Limited stock applies: none left, no voucher (logged)."""
-    from rewards.models import ChallengeReward
-
-    link = ChallengeReward.objects.filter(challenge_id=challenge.pk).select_related("reward").first()
-    if link is None:
-        return None
-    scope, key = "challenge", str(participation.pk)
-    if Redemption.objects.filter(idempotency_scope=scope, idempotency_key=key).exists():
-        return None
-    reward = link.reward
-    try:
-        _stock_take(reward)
-    except OutOfStock:
-        log.warning("challenge %s: reward %s is out of stock; member %s got no voucher", challenge.pk, reward.pk,
-                    participation.member_id)
-        return None
-    redemption = _issue_free(member_id=participation.member_id, reward=reward, source=Redemption.Source.CHALLENGE,
-                             scope=scope, key=key, now=now)
-    return redemption.voucher if redemption is not None else None
