@@ -6,12 +6,14 @@ from datetime import date
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backoffice.models import MetricSnapshot
+from backoffice.models import MemberScore, MetricSnapshot
+from backoffice.selectors import member_score_get
 from backoffice.views.dashboard import PERMISSION as DASHBOARD_PERMISSION
 from config.exceptions import DomainError, NotFound
 from config.periods import program_tz
@@ -102,3 +104,61 @@ class MetricsPeriodsApi(APIView):
              **{name: row.metrics.get(name) for name in PERIOD_FIELDS}}
             for row in rows
         ]})
+
+
+# ------------------------------------------------------------------------------------- a member's scores
+# The RFM and CLV scores the rollup computes, on the member as integrations see them
+# (GET /api/v1/members/{id}/): registered into loyalty.api.members.MEMBER_FIELDS by BackofficeConfig.ready.
+class RfmSerializer(serializers.Serializer):
+    r = serializers.IntegerField(allow_null=True)
+    f = serializers.IntegerField(allow_null=True)
+    m = serializers.IntegerField(allow_null=True)
+    segment = serializers.CharField(allow_null=True)
+    as_of = serializers.DateField()
+
+
+class ClvSerializer(serializers.Serializer):
+    historic = serializers.DecimalField(max_digits=14, decimal_places=2)
+    predicted_12m = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    expected_purchases_12m = serializers.FloatField(allow_null=True)
+    p_alive = serializers.FloatField(allow_null=True)
+
+
+class _MemberScoreField(serializers.Field):
+    """Reads the member's MemberScore once per serializer (the root's context keeps it for the other field)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def _score(self, member) -> MemberScore | None:
+        scores = self.context.setdefault("backoffice_member_scores", {})
+        if member.pk not in scores:
+            scores[member.pk] = member_score_get(member_id=member.pk)
+        return scores[member.pk]
+
+
+@extend_schema_field(RfmSerializer(allow_null=True))
+class MemberRfmField(_MemberScoreField):
+    def __init__(self, **kwargs):
+        super().__init__(help_text="RFM scores (1-5, 5 best) and segment; null before the first rollup.", **kwargs)
+
+    def to_representation(self, member) -> dict | None:
+        score = self._score(member)
+        if score is None:
+            return None
+        return {"r": score.r_score, "f": score.f_score, "m": score.m_score, "segment": score.segment or None,
+                "as_of": score.as_of}
+
+
+@extend_schema_field(ClvSerializer(allow_null=True))
+class MemberClvField(_MemberScoreField):
+    def __init__(self, **kwargs):
+        super().__init__(help_text="Historic and predicted customer lifetime value; null before the first rollup.",
+                         **kwargs)
+
+    def to_representation(self, member) -> dict | None:
+        score = self._score(member)
+        if score is None:
+            return None
+        return ClvSerializer({"historic": score.clv_historic, "predicted_12m": score.clv_12m,
+                              "expected_purchases_12m": score.expected_purchases_12m, "p_alive": score.p_alive}).data

@@ -17,3 +17,10 @@ class BackofficeConfig(AppConfig):
         # Permissions and beat tables exist only after migrate: grant the staff groups their permissions
         # and load the periodic-task schedule then.
         post_migrate.connect(_after_migrate, sender=self, dispatch_uid="backoffice.after_migrate")
+
+        # The scores the rollup computes, on the member as integrations see them (GET /api/v1/members/{id}/).
+        from backoffice.api import MemberClvField, MemberRfmField
+        from loyalty.api.members import member_field_register
+
+        member_field_register("rfm", MemberRfmField)
+        member_field_register("clv", MemberClvField)

@@ -95,7 +95,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         if retry_after is not None:  # a rate limit (config.throttling.RateLimited)
             return Response(error_body(exc.code, exc.detail, exc.field, retry_after=retry_after),
                             status=exc.status_code, headers={"Retry-After": str(retry_after)})
-        return Response(error_body(exc.code, exc.detail, exc.field), status=exc.status_code)
+        return Response(error_body(exc.code, exc.detail, exc.field, **exc.extra), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         _rollback(context)
         return Response(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A business rule refused the request. Subclasses set a stable `code` and an HTTP status."""
@@ -10,9 +12,11 @@ class DomainError(Exception):
     status_code = 400
     default_detail = "The request could not be processed."
 
-    def __init__(self, detail: str | None = None, *, field: str | None = None, code: str | None = None):
+    def __init__(self, detail: str | None = None, *, field: str | None = None, code: str | None = None,
+                 extra: dict[str, Any] | None = None):
         self.detail = detail or self.default_detail
         self.field = field
+        self.extra = extra or {}  # more members of the error body, e.g. the id of what already exists
         if code:
             self.code = code
         super().__init__(self.detail)

@@ -7,7 +7,7 @@ calling again with the same key returns the entry already written and changes no
 Invariants (checked by `manage.py check_ledger`):
 - member.points_balance == SUM(ledger.points) == SUM(open lots' remaining) >= 0
 - 0 <= lot.remaining <= lot.points
-- member.pending_points == SUM(purchase.points_pending) over unconfirmed purchases
+Pending points are not spendable and not in the ledger: loyalty.services.purchases keeps member.pending_points.
 """
 
 from __future__ import annotations
@@ -337,38 +337,12 @@ def points_expire_lot(*, lot_id: int, now: datetime) -> LedgerEntry | None:
     return entries[0]
 
 
-def points_pending_change(*, member: Member | int, delta: int) -> None:
-    """Add (or, negative, remove) pending points: promised by a purchase inside its return window.
-
-    Pending points are not spendable and not in the ledger; they become an `earn` entry on confirmation.
-    Callers hold the member's row lock already (purchase_record, purchase_return, purchase_confirm).
-    """
-    if delta == 0:
-        return
-    # The UPDATE takes the row lock itself; CHECK (pending_points >= 0) refuses going below zero.
-    pk = member if isinstance(member, int) else member.pk
-    Member.objects.filter(pk=pk).update(pending_points=F("pending_points") + delta)
-
-
-# ------------------------------------------------------------------------------------------- set-based
-def points_pending_change_many(*, deltas: dict[int, int]) -> None:
-    """Pending-point changes for many members in one UPDATE (members locked in id order first)."""
-    deltas = {pk: d for pk, d in deltas.items() if d}
-    if not deltas:
-        return
-    list(Member.objects.select_for_update().filter(pk__in=deltas).order_by("pk").values_list("pk", flat=True))
-    _update_members_from_values("pending_points", deltas)
-
-
-def _update_members_from_values(column: str, deltas: dict[int, int]) -> None:
-    values = ", ".join(["(%s, %s)"] * len(deltas))
-    params = [x for pair in deltas.items() for x in pair]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE members_member AS m SET {column} = m.{column} + v.delta "  # noqa: S608 - column is ours
-            f"FROM (VALUES {values}) AS v(id, delta) WHERE m.id = v.id",
-            params,
-        )
+# Balance and lifetime points of many members at once (points_credit_many), in one statement.
+_BALANCES_ADD = """
+UPDATE members_member AS m
+SET points_balance = m.points_balance + v.delta, lifetime_points = m.lifetime_points + v.delta
+FROM unnest(%(ids)s::bigint[], %(deltas)s::int[]) AS v (id, delta) WHERE m.id = v.id
+"""
 
 
 @dataclass(frozen=True)
@@ -422,7 +396,7 @@ def points_credit_many(*, credits: list[Credit], now: datetime) -> list[LedgerEn
                   created_at=now)
         for e, c in zip(entries, kept, strict=True)
     )
-    _update_members_from_values("points_balance", deltas)
-    _update_members_from_values("lifetime_points", deltas)
+    with connection.cursor() as cursor:
+        cursor.execute(_BALANCES_ADD, {"ids": list(deltas), "deltas": list(deltas.values())})
     send_after_commit(points_credited, entries=entries, now=now)
     return entries

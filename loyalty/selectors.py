@@ -6,56 +6,79 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Min, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Min, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from config.periods import add_months
-from loyalty.models import LedgerEntry, PointsLot, Purchase
+from config.sql import fetch_all
+from loyalty.models import LedgerEntry, PointsLot
 from members.models import Member, Tier
 from members.services import tier_windows
 
 
-def points_balance_get(*, member: Member) -> int:
-    return Member.objects.filter(pk=member.pk).values_list("points_balance", flat=True).get()
+def points_balance_get(*, member_id: int) -> int:
+    return Member.objects.filter(pk=member_id).values_list("points_balance", flat=True).get()
 
 
-def _qualifying_aggregates(now: datetime) -> tuple[list[int], object, dict]:
-    """Per tier window, the SUM of qualifying value over purchases inside it (points or spend basis)."""
-    if settings.FIDELIO_TIER_BASIS == "points":
-        value, zero = F("points_earned") - F("points_reversed"), 0
-    else:
-        value, zero = F("amount") - F("returned_amount"), Decimal("0")
+# The tier figures: per tier window, the qualifying value of the member's purchases inside it (points earned
+# net of returns, or money spent net of returns: FIDELIO_TIER_BASIS), pending purchases included. Hand-written
+# because the purchase post reads them under the member's row lock on every post that could upgrade a tier:
+# the ORM's filtered aggregates cost more Python than the statement costs PostgreSQL (docs/decisions.md).
+_QUALIFYING_ONE = """
+SELECT w.months,
+       COALESCE(SUM(CASE WHEN %(points)s THEN p.points_earned - p.points_reversed
+                         ELSE p.amount - p.returned_amount END), 0) AS figure
+FROM unnest(%(windows)s::int[], %(since)s::timestamptz[]) AS w (months, since)
+LEFT JOIN loyalty_purchase p
+       ON p.member_id = %(member)s AND p.occurred_at > w.since AND p.occurred_at <= %(now)s
+GROUP BY w.months
+"""
+
+_QUALIFYING_MANY = """
+SELECT p.member_id, w.months,
+       SUM(CASE WHEN %(points)s THEN p.points_earned - p.points_reversed ELSE p.amount - p.returned_amount END)
+           AS figure
+FROM unnest(%(windows)s::int[], %(since)s::timestamptz[]) AS w (months, since)
+JOIN loyalty_purchase p
+  ON p.member_id = ANY(%(members)s) AND p.occurred_at > w.since AND p.occurred_at <= %(now)s
+GROUP BY p.member_id, w.months
+"""
+
+
+def _qualifying_params(now: datetime) -> tuple[list[int], bool, dict[str, object]]:
     windows = tier_windows()
-    aggregates = {
-        f"m{months}": Coalesce(Sum(value, filter=Q(occurred_at__gt=add_months(now, -months))), zero)
-        for months in windows
-    }
-    return windows, zero, aggregates
+    points = settings.FIDELIO_TIER_BASIS == "points"
+    return windows, points, {"windows": windows, "since": [add_months(now, -months) for months in windows],
+                             "points": points, "now": now}
 
 
-def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[int, object]:
+def _figure(value: Decimal, points: bool) -> int | Decimal:
+    return int(value) if points else value
+
+
+def qualifying_figures(*, member_id: int, now: datetime | None = None) -> dict[int, int | Decimal]:
     """Points earned (or money spent, by FIDELIO_TIER_BASIS) per tier window, in ONE aggregate query.
 
     Counts purchases inside the window, pending ones included, net of returns — never the balance.
     """
-    now = now or timezone.now()
-    windows, _zero, aggregates = _qualifying_aggregates(now)
-    row = Purchase.objects.filter(member_id=member_id, occurred_at__lte=now).aggregate(**aggregates)
-    return {months: row[f"m{months}"] for months in windows}
+    _windows, points, params = _qualifying_params(now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_QUALIFYING_ONE, {**params, "member": member_id})
+        return {row["months"]: _figure(row["figure"], points) for row in fetch_all(cursor)}
 
 
-def qualifying_figures_many(*, member_ids: list[int], now: datetime | None = None) -> dict[int, dict[int, object]]:
+def qualifying_figures_many(*, member_ids: list[int], now: datetime | None = None
+                            ) -> dict[int, dict[int, int | Decimal]]:
     """qualifying_figures for many members in one GROUP BY query."""
-    now = now or timezone.now()
-    windows, zero, aggregates = _qualifying_aggregates(now)
-    rows = (
-        Purchase.objects.filter(member_id__in=member_ids, occurred_at__lte=now)
-        .values("member_id").annotate(**aggregates).order_by()
-    )
-    out = {pk: dict.fromkeys(windows, zero) for pk in member_ids}
-    for row in rows:
-        out[row["member_id"]] = {months: row[f"m{months}"] for months in windows}
+    windows, points, params = _qualifying_params(now or timezone.now())
+    zero = _figure(Decimal("0"), points)
+    out: dict[int, dict[int, int | Decimal]] = {pk: dict.fromkeys(windows, zero) for pk in member_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(_QUALIFYING_MANY, {**params, "members": list(member_ids)})
+        for row in fetch_all(cursor):
+            out[row["member_id"]][row["months"]] = _figure(row["figure"], points)
     return out
 
 
@@ -120,10 +143,6 @@ ORDER BY lot.id
 def ledger_mismatches() -> dict[str, list]:
     """Every member whose balance differs from the ledger sum or the open lots, or whose pending points
     differ from their unconfirmed purchases; and every lot inconsistent with its entry. Set-based SQL."""
-    from django.db import connection
-
-    from config.sql import fetch_all
-
     with connection.cursor() as cursor:
         cursor.execute(_MISMATCH_SQL)
         members = fetch_all(cursor)  # member_id, member_number, balance, ledger_sum, lots_remaining, pending, …

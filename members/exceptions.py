@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.exceptions import NotFound
+from config.exceptions import Conflict, NotFound
 
 
 class MemberNotFound(NotFound):
@@ -17,3 +17,13 @@ class MemberNotFound(NotFound):
     def __init__(self, detail: str | None = None, *, field: str | None = None):
         super().__init__(detail, field=field)
         self.status_code = 400 if field else 404
+
+
+class MemberExists(Conflict):
+    """Enrolling an e-mail address or external id that a member has already; `id` in the body names it."""
+
+    code = "member_exists"
+    default_detail = "A member with this e-mail or external id exists."
+
+    def __init__(self, *, member_id: int, field: str = "email"):
+        super().__init__(field=field, extra={"id": member_id})

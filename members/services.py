@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,7 +14,9 @@ from config.exceptions import Conflict, DomainError, NotFound
 from config.memo import local_forget, local_get, memo_forget, memo_get
 from config.periods import add_months
 from members.codes import member_number_generate, referral_code_generate
+from members.exceptions import MemberExists
 from members.models import IntegrationToken, Member, Scope, Tier, User
+from members.selectors import member_list
 from members.signals import member_created, member_leaderboard_visibility_changed, referral_applying
 
 _UNIQUE_RETRIES = 8
@@ -229,6 +233,35 @@ def referrer_get_by_code(*, code: str) -> Member:
 
 
 @transaction.atomic
+def member_enrol(*, email: str, first_name: str = "", last_name: str = "", birthday=None,
+                 external_id: str | None = None, referral_code: str | None = None, via: str = "api") -> Member:
+    """Enrol a customer the shop knows (no login yet: they claim the member with a verified sign-up). An e-mail
+    address or external id a member has already is refused with MemberExists, which names that member, also
+    when a concurrent enrolment takes it first (the unique indexes decide)."""
+    email = email.lower()
+    clash = _enrolled(email=email, external_id=external_id)
+    if clash is not None:
+        raise MemberExists(member_id=clash[0], field=clash[1])
+    try:
+        with transaction.atomic():
+            return member_create(email=email, first_name=first_name, last_name=last_name, birthday=birthday,
+                                 external_id=external_id or None, referral_code=referral_code or None, via=via)
+    except IntegrityError:
+        clash = _enrolled(email=email, external_id=external_id)
+        if clash is None:
+            raise
+        raise MemberExists(member_id=clash[0], field=clash[1]) from None
+
+
+def _enrolled(*, email: str, external_id: str | None) -> tuple[int, str] | None:
+    """(id, field) of the member holding this e-mail address or external id, if any."""
+    if (pk := member_list(email=email).values_list("pk", flat=True).first()) is not None:
+        return pk, "email"
+    if external_id and (pk := member_list(external_id=external_id).values_list("pk", flat=True).first()):
+        return pk, "external_id"
+    return None
+
+
 def referral_apply(*, member: Member, code: str) -> Member:
     """Link `member` to the owner of `code`. Refuses self-referral, a second referrer, loops, and (through the
     `referral_applying` hook, which loyalty answers) a member who already has a confirmed purchase. Every
@@ -290,7 +323,8 @@ def tier_windows() -> list[int]:
     return sorted({t.qualification_months for t in tiers_ranked()}) or [12]
 
 
-def tier_for_figures(*, figures: dict[int, object], basis: str, tiers: list[Tier] | None = None) -> Tier | None:
+def tier_for_figures(*, figures: Mapping[int, int | Decimal], basis: str, tiers: list[Tier] | None = None
+                     ) -> Tier | None:
     """The highest tier whose threshold its window's qualifying figure reaches.
 
     `figures` maps a window length in months to points earned (basis "points") or money spent ("spend")
@@ -303,7 +337,7 @@ def tier_for_figures(*, figures: dict[int, object], basis: str, tiers: list[Tier
     return None
 
 
-def tier_upgrade_if_qualified(*, member: Member, figures: dict[int, object], basis: str, now) -> Tier | None:
+def tier_upgrade_if_qualified(*, member: Member, figures: Mapping[int, int | Decimal], basis: str, now) -> Tier | None:
     """Upgrade at once when the figures reach a higher tier; the new tier is held for its full period."""
     best = tier_for_figures(figures=figures, basis=basis)
     if best is None:
@@ -322,7 +356,7 @@ def tier_upgrade_if_qualified(*, member: Member, figures: dict[int, object], bas
 
 
 @transaction.atomic
-def tier_period_close(*, member_id: int, figures: dict[int, object], basis: str, now) -> str:
+def tier_period_close(*, member_id: int, figures: Mapping[int, int | Decimal], basis: str, now) -> str:
     """At the end of a member's qualification period: keep (or raise) the tier if the figure still
     qualifies, else move down ONE tier and e-mail a notice. Returns kept / upgraded / downgraded / not_due.
     Idempotent: the period end moves forward, so a second run the same day finds nothing due."""

@@ -141,36 +141,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-_iso = serializers.DateTimeField().to_representation
-
-
-def redemption_out(redemption: Redemption) -> dict:
-    """RedemptionOutSerializer's output, built directly from the objects the service returns (voucher and
-    ledger entry attached, no query); a test pins the two together."""
-    voucher = redemption.voucher
-    return {
-        "id": redemption.pk, "reward": redemption.reward_id, "member": redemption.member_id,
-        "voucher_code": voucher_code_display(voucher.code), "points_spent": redemption.points_spent,
-        "balance": (redemption.ledger_entry.balance_after if redemption.ledger_entry_id is not None
-                    else redemption.member.points_balance),
-        "expires_at": _iso(voucher.expires_at) if voucher.expires_at else None,
-        "created_at": _iso(redemption.created_at),
-    }
-
-
-def _reward_input(data, *, with_member: bool) -> dict:
-    """The body's ids: plain positive integers take a short path; anything else goes to the serializer,
-    which reports the errors."""
-    keys = ("member", "reward") if with_member else ("reward",)
-    if type(data) is dict and all(type(data.get(k)) is int and 0 < data[k] < 2**31 for k in keys):
-        return {k: data[k] for k in keys}
-    serializer = (RedemptionInSerializer if with_member else MeRedemptionInSerializer)(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _redeemed_response(redemption: Redemption, created: bool) -> Response:
-    return Response(redemption_out(redemption), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    return Response(RedemptionOutSerializer(redemption).data,
+                    status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 # ----------------------------------------------------------------------------------------------- catalog
@@ -192,18 +165,16 @@ class RewardListApi(ListAPIView):
         if kind is not None and kind not in Reward.Kind.values:
             raise DomainError(f"kind must be one of: {', '.join(Reward.Kind.values)}.", field="kind",
                               code="invalid_filter")
-        qs = selectors.reward_list_available(kind=kind)
         affordable = self.request.query_params.get("affordable")
-        if affordable is not None:
-            if affordable not in ("true", "false"):
-                raise DomainError("affordable is true or false.", field="affordable", code="invalid_filter")
-            member = self._member()
-            if member is None:
-                raise DomainError("The affordable filter is for logged-in members.", field="affordable",
-                                  code="invalid_filter")
-            qs = (qs.filter(cost_points__lte=member.points_balance) if affordable == "true"
-                  else qs.exclude(cost_points__lte=member.points_balance))
-        return qs
+        if affordable is None:
+            return selectors.reward_list_available(kind=kind)
+        if affordable not in ("true", "false"):
+            raise DomainError("affordable is true or false.", field="affordable", code="invalid_filter")
+        member = self._member()
+        if member is None:
+            raise DomainError("The affordable filter is for logged-in members.", field="affordable",
+                              code="invalid_filter")
+        return selectors.reward_list_available(kind=kind, affordable_for=member, affordable=affordable == "true")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -235,7 +206,9 @@ class MeRedemptionCreateApi(APIView):
                    responses={201: RedemptionOutSerializer, 200: RedemptionOutSerializer}, tags=["me"])
     def post(self, request):
         key = idempotency_key_validate(request.headers.get("Idempotency-Key"), required=False)
-        data = _reward_input(request.data, with_member=False)
+        body = MeRedemptionInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
         redemption, created = reward_redeem(
             member_id=request.member.pk, reward_id=data["reward"], source=Redemption.Source.PORTAL,
             idempotency_scope=f"member:{request.member.pk}", idempotency_key=key,
@@ -254,7 +227,9 @@ class RedemptionCreateApi(APIView):
                    responses={201: RedemptionOutSerializer, 200: RedemptionOutSerializer}, tags=["integration"])
     def post(self, request):
         key = idempotency_key_validate(request.headers.get("Idempotency-Key"), required=True)
-        data = _reward_input(request.data, with_member=True)
+        body = RedemptionInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
         redemption, created = reward_redeem(
             member_id=data["member"], reward_id=data["reward"],
             source=Redemption.Source.INTEGRATION, idempotency_scope=f"token:{request.user.token.pk}",

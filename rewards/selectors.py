@@ -12,8 +12,10 @@ from members.models import Member
 from rewards.models import Redemption, Reward, Voucher
 
 
-def reward_list_available(*, now: datetime | None = None, kind: str | None = None) -> QuerySet[Reward]:
-    """Active rewards inside their availability window, in catalog order (birthday rewards are not sold)."""
+def reward_list_available(*, now: datetime | None = None, kind: str | None = None,
+                          affordable_for: Member | None = None, affordable: bool = True) -> QuerySet[Reward]:
+    """Active rewards inside their availability window, in catalog order (birthday rewards are not sold).
+    With `affordable_for`, only those the member's balance covers (`affordable`) or does not cover."""
     now = now or timezone.now()
     qs = (
         Reward.objects.filter(is_active=True, is_birthday_reward=False)
@@ -23,6 +25,9 @@ def reward_list_available(*, now: datetime | None = None, kind: str | None = Non
     )
     if kind:
         qs = qs.filter(kind=kind)
+    if affordable_for is not None:
+        covered = Q(cost_points__lte=affordable_for.points_balance)
+        qs = qs.filter(covered) if affordable else qs.exclude(covered)
     return qs
 
 

@@ -1,4 +1,5 @@
-"""Back-office read queries: metric scores, for the staff metrics dashboard (backoffice/views/dashboard.py)."""
+"""Back-office read queries: metric scores, for the staff metrics dashboard (backoffice/views/dashboard.py) and a
+member's scores for the integration member view (backoffice/api.py)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,8 @@ def clv_distribution() -> list[dict]:
         aggregates[name] = Count("pk", filter=condition)
     counts = MemberScore.objects.aggregate(**aggregates)
     return [{"bucket": label, "members": counts[f"b{i}"]} for i, label in enumerate(labels)]
+
+
+def member_score_get(*, member_id: int) -> MemberScore | None:
+    """The member's RFM and CLV scores as of the last rollup; None before it."""
+    return MemberScore.objects.filter(member_id=member_id).first()

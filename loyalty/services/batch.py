@@ -24,7 +24,13 @@ from loyalty.models import LedgerEntry, Purchase, PurchaseItem
 from loyalty.rules import Line, Rule, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
 from loyalty.serializers import purchase_input
-from loyalty.services.purchases import ItemIn, PurchaseIn, purchase_validate, referral_reward_pay
+from loyalty.services.purchases import (
+    ItemIn,
+    PurchaseIn,
+    pending_points_change_many,
+    purchase_validate,
+    referral_reward_pay,
+)
 from loyalty.signals import purchase_confirmed, send_after_commit
 from members.exceptions import MemberNotFound
 from members.models import Member
@@ -213,7 +219,7 @@ def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: lis
         results[i] = _ok(i, "created", pk, data, points, status)
     if items:
         PurchaseItem.objects.bulk_create(items, batch_size=2000)
-    ledger.points_pending_change_many(deltas=pending)
+    pending_points_change_many(deltas=pending)
     ledger.points_credit_many(credits=credits, now=now)
 
     for purchase, categories in confirmed:  # announced after commit, as purchase_confirm does

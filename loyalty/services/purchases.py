@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config.batches import ids_in_batches
@@ -92,17 +93,48 @@ def purchase_validate(data: PurchaseIn, *, now: datetime) -> None:
 
 _LOCK_MEMBER = "SELECT id, tier_id FROM members_member WHERE id = %s FOR UPDATE"
 
-# The purchase, once per (source, order id): nothing comes back when the order exists (a replay or a
-# conflict). Pending points and tier figures follow through loyalty.ledger and loyalty.selectors.
+# The purchase, once per (source, order id), and its pending points on the member; nothing comes back when the
+# order exists (a replay or a conflict, decided by the caller). The purchase services own the pending counter
+# (member.pending_points == SUM(points_pending) of unconfirmed purchases, `manage.py check_ledger`): pending
+# points are promised by purchases inside their return window, not spendable and not in the ledger.
 _PURCHASE_INSERT = """
-INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status, awards_points,
-    points_earned, points_pending, points_reversed, returned_amount, confirm_after, confirmed_at, earn_breakdown,
-    request_hash, created_at)
-VALUES (%(member)s, %(source)s, %(order)s, %(amount)s, %(currency)s, %(occurred_at)s, %(status)s,
-        %(awards_points)s, %(points)s, %(points)s, 0, 0, %(confirm_after)s, NULL, %(breakdown)s, %(hash)s, %(now)s)
-ON CONFLICT (source, order_id) DO NOTHING
-RETURNING id
+WITH purchase AS (
+    INSERT INTO loyalty_purchase (member_id, source, order_id, amount, currency, occurred_at, status, awards_points,
+        points_earned, points_pending, points_reversed, returned_amount, confirm_after, confirmed_at,
+        earn_breakdown, request_hash, created_at)
+    VALUES (%(member)s, %(source)s, %(order)s, %(amount)s, %(currency)s, %(occurred_at)s, %(status)s,
+            %(awards_points)s, %(points)s, %(points)s, 0, 0, %(confirm_after)s, NULL, %(breakdown)s, %(hash)s,
+            %(now)s)
+    ON CONFLICT (source, order_id) DO NOTHING
+    RETURNING id
+), pending AS (
+    UPDATE members_member SET pending_points = pending_points + %(pending)s
+    WHERE id = %(member)s AND %(pending)s <> 0 AND EXISTS (SELECT 1 FROM purchase)
+)
+SELECT id FROM purchase
 """
+
+_PENDING_ADD_MANY = """
+UPDATE members_member AS m SET pending_points = m.pending_points + v.delta
+FROM unnest(%(ids)s::bigint[], %(deltas)s::int[]) AS v (id, delta) WHERE m.id = v.id
+"""
+
+
+def pending_points_change(*, member_id: int, delta: int) -> None:
+    """Add (or, negative, remove) pending points. The caller holds the member's row lock (CHECK
+    (pending_points >= 0) refuses going below zero)."""
+    if delta:
+        Member.objects.filter(pk=member_id).update(pending_points=F("pending_points") + delta)
+
+
+def pending_points_change_many(*, deltas: dict[int, int]) -> None:
+    """Pending-point changes for many members in one UPDATE (the members locked in id order first)."""
+    deltas = {pk: d for pk, d in deltas.items() if d}
+    if not deltas:
+        return
+    list(Member.objects.select_for_update().filter(pk__in=deltas).order_by("pk").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING_ADD_MANY, {"ids": list(deltas), "deltas": list(deltas.values())})
 
 
 def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: datetime | None = None
@@ -166,14 +198,12 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
             "member": member.pk, "source": data.source, "order": data.order_id, "amount": data.amount,
             "currency": data.currency, "occurred_at": data.occurred_at, "status": purchase.status,
             "awards_points": awards_points, "points": points, "confirm_after": confirm_after,
-            "breakdown": breakdown, "hash": digest, "now": now,
+            "breakdown": breakdown, "hash": digest, "now": now, "pending": 0 if at_once else points,
         })
         row = fetch_one(cursor)
     if row is None:  # the (source, order id) exists: a replay or a conflict, decided by the caller
         return Purchase.objects.get(source=data.source, order_id=data.order_id), False
     purchase.pk = row["id"]
-    if not at_once:
-        ledger.points_pending_change(member=member, delta=points)
     if data.items:
         PurchaseItem.objects.bulk_create(
             PurchaseItem(purchase=purchase, sku=i.sku, name=i.name, category=i.category, quantity=i.quantity,
@@ -205,7 +235,7 @@ def _confirm(purchase: Purchase, *, member: Member, now: datetime, was_pending: 
     """Turn the purchase's pending points into an `earn` entry and pay referral bonuses if it is the first."""
     points = purchase.points_pending
     if was_pending and points:
-        ledger.points_pending_change(member=member, delta=-points)
+        pending_points_change(member_id=member.pk, delta=-points)
     if points:
         ledger.points_credit(
             member=member, points=points, kind=Kind.EARN, purchase=purchase,

@@ -17,6 +17,7 @@ from config.exceptions import DomainError
 from loyalty import ledger
 from loyalty.exceptions import PurchaseNotFound, ReturnConflict, ReturnExceedsPurchase
 from loyalty.models import LedgerEntry, Purchase, Return
+from loyalty.services.purchases import pending_points_change
 from loyalty.signals import purchase_returned, send_after_commit
 from members.models import Member
 
@@ -74,7 +75,7 @@ def purchase_return(*, order_id: str, return_id: str, amount: Decimal, source: s
     pending_taken = 0
     if delta and purchase.confirmed_at is None:
         pending_taken = min(delta, purchase.points_pending)
-        ledger.points_pending_change(member=member, delta=-pending_taken)
+        pending_points_change(member_id=member.pk, delta=-pending_taken)
     elif delta:
         earn = LedgerEntry.objects.filter(idempotency_key=f"earn:purchase:{purchase.pk}").first()
         entry = ledger.points_debit(

@@ -231,5 +231,6 @@ def test_member_detail_gains_rfm_and_clv(data, token_client):
     assert body["rfm"] == {"r": 3, "f": 4, "m": 3, "segment": "loyal", "as_of": "2025-03-31"}
     assert body["clv"] == {"historic": "160.00", "predicted_12m": None, "expected_purchases_12m": None,
                            "p_alive": None} or body["clv"]["historic"] == "160.00"
-    assert not any("backoffice_memberscore" in q["sql"] and "members_member" not in q["sql"]
-                   for q in ctx.captured_queries)
+    # The scores reach loyalty's member view through the fields backoffice registers (loyalty reads no
+    # back-office table): one query for both fields, whatever else the view reads.
+    assert sum("backoffice_memberscore" in q["sql"] for q in ctx.captured_queries) == 1

@@ -270,11 +270,16 @@ def test_batch_points_and_pending_add_up(token_client, member):
     assert sum(Purchase.objects.values_list("amount", flat=True)) == Decimal("40.00")
 
 
-def test_fast_output_matches_the_documented_serializer(token_client, member):
-    from loyalty.api import PurchaseOutSerializer, purchase_out
+def test_the_answer_is_the_documented_serializer_and_a_replay_repeats_it(token_client, member):
+    from loyalty.api.purchases import PurchaseOutSerializer
 
-    post(token_client, PURCHASES, body(member, order_id="OUT-1"))
-    post(token_client, PURCHASES, body(member, order_id="OUT-2",
-                                       occurred_at=(timezone.now() - timedelta(days=30)).isoformat()))
-    for purchase in Purchase.objects.all():
-        assert purchase_out(purchase) == dict(PurchaseOutSerializer(purchase).data)
+    sent = body(member, order_id="OUT-1")
+    first = post(token_client, PURCHASES, sent)
+    again = post(token_client, PURCHASES, sent)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json() == again.json()
+    assert set(first.json()) == set(PurchaseOutSerializer().fields)
+    confirmed = post(token_client, PURCHASES, body(member, order_id="OUT-2",
+                                                    occurred_at=(timezone.now() - timedelta(days=30)).isoformat()))
+    assert confirmed.json()["status"] == "confirmed" and confirmed.json()["confirmed_at"] is not None
+
