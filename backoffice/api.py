@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -16,7 +15,7 @@ from backoffice.models import MemberScore, MetricSnapshot
 from backoffice.selectors import member_score_get
 from backoffice.views.dashboard import PERMISSION as DASHBOARD_PERMISSION
 from config.exceptions import DomainError, NotFound
-from config.periods import program_tz
+from config.periods import local_date
 from members.auth import IntegrationPrincipal
 from members.models import Scope
 from members.permissions import IsIntegration, IsStaffWithPermission
@@ -56,7 +55,7 @@ def _date_param(request, name: str, default: date | None) -> date | None:
 
 
 def _today() -> date:
-    return timezone.now().astimezone(program_tz()).date()
+    return local_date()
 
 
 class MetricsSummaryApi(APIView):

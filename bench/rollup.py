@@ -81,10 +81,9 @@ def inside(args) -> int:
     from bench.run import inprocess_setup, members_enrol, sql
 
     inprocess_setup("rollup")
-    from django.utils import timezone
 
     from backoffice.services import metrics_rollup
-    from config.periods import program_tz
+    from config.periods import local_date
 
     started = time.monotonic()
     members_enrol(args.members)
@@ -96,7 +95,7 @@ def inside(args) -> int:
     purchases = sql("SELECT count(*) FROM loyalty_purchase")[0][0]
     print(f"purchases: {purchases} in {time.monotonic() - started:.1f} s", flush=True)
 
-    as_of = timezone.now().astimezone(program_tz()).date()
+    as_of = local_date()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
     steps: list[tuple[str, float]] = []

@@ -308,10 +308,12 @@ def tiers_ranked() -> list[Tier]:
     return memo_get(TIERS_CACHE_KEY, lambda: list(Tier.objects.order_by("-rank")))
 
 
-def tier_above_exists(tier: Tier | None) -> bool:
-    """Whether any tier ranks above `tier` (None: the member has no tier yet), i.e. an upgrade is possible."""
-    ranked = tiers_ranked()
-    return bool(ranked) and (tier is None or ranked[0].rank > tier.rank)
+def tier_upgrade_possible(*, tier: Tier | None, basis: str, most: int | Decimal | None = None) -> bool:
+    """Whether a tier ranks above `tier` (None: the member has no tier yet) whose threshold a qualifying figure
+    of at most `most` reaches (None: no bound known), i.e. whether an upgrade is possible at all."""
+    field = "threshold_points" if basis == "points" else "threshold_spend"
+    return any((tier is None or t.rank > tier.rank) and (most is None or getattr(t, field) <= most)
+               for t in tiers_ranked())
 
 
 def tiers_changed(**kwargs) -> None:

@@ -6,12 +6,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 
 from backoffice.models import MetricSnapshot
 from backoffice.services import rollup_progress_get, rollup_progress_set
 from backoffice.tasks import metrics_rollup_daily
-from config.periods import program_tz
+from config.periods import local_date
 
 
 @admin.register(MetricSnapshot)
@@ -52,7 +51,7 @@ class MetricSnapshotAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_view_permission(request):
             raise PermissionDenied
-        day = timezone.now().astimezone(program_tz()).date()
+        day = local_date()
         rollup_progress_set(as_of=day, step="queued", done=0)
         metrics_rollup_daily.delay(as_of=day.isoformat())
         self.message_user(request, f"Metric rollup for {day} queued; this page shows its progress.",

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
-from config.periods import program_tz
+from config.periods import local_date, local_midnight, period_next, period_start, program_tz
 from config.sql import fetch_all
 from feedback.services import csat_for_period, nps_for_period
 from loyalty.models import LedgerEntry
@@ -51,38 +51,12 @@ def segment_for(*, r: int, f: int, m: int) -> str:
 
 
 # ------------------------------------------------------------------------------------------ periods
-def period_start(*, day: date, period: str) -> date:
-    if period == "day":
-        return day
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    if period == "quarter":
-        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    raise ValueError(period)
-
-
-def period_next(*, start: date, period: str) -> date:
-    if period == "day":
-        return start + timedelta(days=1)
-    if period == "week":
-        return start + timedelta(days=7)
-    months = 1 if period == "month" else 3
-    index = start.month - 1 + months
-    return date(start.year + index // 12, index % 12 + 1, 1)
-
-
 def periods_between(*, first: date, last: date, period: str) -> Iterator[date]:
     """Starts of every `period` from the one containing `first` to the one containing `last`."""
     start = period_start(day=first, period=period)
     while start <= last:
         yield start
         start = period_next(start=start, period=period)
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=program_tz())
 
 
 def default_from(*, as_of: date) -> date:
@@ -416,4 +390,4 @@ ROLLUP_STEPS = 2 + len(GRANULARITIES) + 2  # rfm, clv, the granularities, all, c
 
 def rollup_default_day(*, now: datetime) -> date:
     """The day the nightly run rolls up: yesterday in program time (it runs at 02:00)."""
-    return now.astimezone(program_tz()).date() - timedelta(days=1)
+    return local_date(now) - timedelta(days=1)

@@ -18,12 +18,11 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
 from backoffice.selectors import clv_distribution
 from config.exports import spreadsheet_safe
-from config.periods import program_tz
+from config.periods import local_date
 from members.models import Member
 
 PERMISSION = "backoffice.view_metricsnapshot"
@@ -56,7 +55,7 @@ RECENT_PERIODS = 8
 
 # ------------------------------------------------------------------------------------------------ helpers
 def _today() -> date:
-    return timezone.now().astimezone(program_tz()).date()
+    return local_date()
 
 
 def _month_start(day: date, back: int = 0) -> date:

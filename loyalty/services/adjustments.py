@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -21,9 +19,7 @@ from members.models import Member
 if TYPE_CHECKING:
     from members.models import User
 
-log = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
-CENT = Decimal("0.01")
 
 
 ADJUSTMENT_PREFIX = "Adjustment by our team: "

@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,15 +13,8 @@ from django.utils import timezone
 
 from config.batches import ids_in_batches
 from loyalty import ledger
-from loyalty.models import LedgerEntry, PointsLot
+from loyalty.models import PointsLot
 from members.models import Member
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
-Kind = LedgerEntry.Kind
-CENT = Decimal("0.01")
 
 
 def lots_expire_due(*, now: datetime | None = None, batch: int = 1000) -> int:

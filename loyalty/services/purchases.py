@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -30,15 +28,11 @@ from members.exceptions import MemberNotFound
 from members.models import Member
 from members.services import (
     referral_mark_rewarded,
-    tier_above_exists,
     tier_upgrade_if_qualified,
+    tier_upgrade_possible,
     tiers_ranked,
 )
 
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
 CENT = Decimal("0.01")
 
@@ -91,7 +85,7 @@ def purchase_validate(data: PurchaseIn, *, now: datetime) -> None:
         raise DomainError("The amount must be greater than zero.", field="amount", code="invalid_amount")
 
 
-_LOCK_MEMBER = "SELECT id, tier_id FROM members_member WHERE id = %s FOR UPDATE"
+_LOCK_MEMBER = "SELECT id, tier_id, lifetime_points, pending_points FROM members_member WHERE id = %s FOR UPDATE"
 
 # The purchase, once per (source, order id), and its pending points on the member; nothing comes back when the
 # order exists (a replay or a conflict, decided by the caller). The purchase services own the pending counter
@@ -160,7 +154,8 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
             row = fetch_one(cursor)
         member = None
         if row is not None:
-            member = Member(pk=row["id"], tier_id=row["tier_id"])
+            member = Member(pk=row["id"], tier_id=row["tier_id"], lifetime_points=row["lifetime_points"],
+                            pending_points=row["pending_points"])
             member._state.adding = False
             member.tier = next((t for t in tiers_ranked() if t.pk == row["tier_id"]), None)
         if member is None:
@@ -213,10 +208,14 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
     if at_once:
         categories = tuple(sorted({i.category for i in data.items if i.category}))
         _confirm(purchase, member=member, now=now, was_pending=False, categories=categories)
-    # Upgrades are the only reason to read the member's tier-window figures, and a member at the top tier
-    # cannot upgrade: their post never aggregates their history (which grows without bound for very active
-    # members, under the member's row lock). The aggregate sees this purchase (same transaction).
-    if awards_points and tier_above_exists(member.tier):
+    # Upgrades are the only reason to read the member's tier-window figures (an aggregate over their purchases,
+    # under the member's row lock), so a post reads them only when an upgrade is possible: a member at the top
+    # tier cannot move up, and on the points basis no window can hold more purchase points than the member ever
+    # earned (lifetime) plus those still pending plus this purchase's, so a member that far from every higher
+    # threshold cannot either. The aggregate sees this purchase (same transaction).
+    most = (member.lifetime_points + member.pending_points + points
+            if settings.FIDELIO_TIER_BASIS == "points" else None)
+    if awards_points and tier_upgrade_possible(tier=member.tier, basis=settings.FIDELIO_TIER_BASIS, most=most):
         figures = qualifying_figures(member_id=member.pk, now=now)
         tier_upgrade_if_qualified(member=member, figures=figures, basis=settings.FIDELIO_TIER_BASIS, now=now)
     return purchase, True

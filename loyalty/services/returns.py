@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -21,10 +19,6 @@ from loyalty.services.purchases import pending_points_change
 from loyalty.signals import purchase_returned, send_after_commit
 from members.models import Member
 
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
 CENT = Decimal("0.01")
 

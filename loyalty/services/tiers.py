@@ -3,28 +3,15 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
 
 from config.batches import ids_in_batches
-from loyalty.models import LedgerEntry
 from loyalty.selectors import qualifying_figures
 from members.models import Member
-from members.services import (
-    tier_period_close,
-)
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
-Kind = LedgerEntry.Kind
-CENT = Decimal("0.01")
+from members.services import tier_period_close
 
 
 def tiers_close_due(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:

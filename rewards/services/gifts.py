@@ -16,9 +16,7 @@ from django.utils import timezone
 from config.batches import ids_in_batches
 from config.periods import local_date
 from members.models import Member
-from rewards.exceptions import (
-    OutOfStock,
-)
+from rewards.exceptions import OutOfStock
 from rewards.models import Redemption, Reward, Voucher
 from rewards.services.redeem import redemption_issue_free, reward_stock_take
 

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from loyalty import ledger
 from loyalty.exceptions import InsufficientPoints, ReturnExceedsPurchase
 from loyalty.models import LedgerEntry, LotDraw, PointsLot, Purchase
-from loyalty.selectors import ledger_mismatches
+from loyalty.selectors import ledger_mismatches, qualifying_figures
 from loyalty.services import lots_expire_due, points_adjust, purchase_return, purchases_confirm_due
 from members.models import Member
+from members.services import tier_for_figures
 from rewards.exceptions import VoucherExpired
 from rewards.models import Redemption, Voucher
 from rewards.services import reward_redeem, voucher_cancel
@@ -77,7 +78,7 @@ def _spendable(member, now) -> int:
 @example([("grant", 300, 90), ("redeem", 2), ("adjust", -50), ("replay", 0)])
 @example([("grant", 300, 10), ("grant", 100, 90), ("redeem", 2), ("advance", 20, False), ("cancel", 0)])
 @example([("buy", 20_000, True), ("advance", 0, True), ("redeem", 2), ("return", 0, 100), ("reverse", 0)])
-def test_balance_is_always_the_sum_of_the_ledger(sequence):
+def test_balance_is_always_the_sum_of_the_ledger(tiers, sequence):
     member = ShopMemberFactory()
     staff = UserFactory(is_staff=True) if any(op[0] == "adjust" for op in sequence) else None
     rewards = {}
@@ -170,6 +171,10 @@ def test_balance_is_always_the_sum_of_the_ledger(sequence):
         pending = sum(Purchase.objects.filter(member=member, confirmed_at__isnull=True)
                       .values_list("points_pending", flat=True))
         assert m.pending_points == pending >= 0
+        # Tiers rise at once: whatever the post skipped reading (members out of reach of every higher tier),
+        # the member is never below the tier their figures qualify for (only the period end lowers a tier).
+        qualified = tier_for_figures(figures=qualifying_figures(member_id=member.pk, now=now), basis="points")
+        assert (m.tier.rank if m.tier else 0) >= (qualified.rank if qualified else 0)
     assert ledger_mismatches() == {"members": [], "lots": []}
     # Every debit took from its lots exactly what it recorded, and never from a lot past its date.
     for entry in LedgerEntry.objects.filter(member=member, points__lt=0).exclude(kind="expire"):

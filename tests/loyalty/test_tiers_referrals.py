@@ -49,8 +49,26 @@ def test_top_tier_posts_do_not_aggregate_the_history(tiers):
         buy(member, "10", at=T0 + DAY)
     assert any("SUM(" in q["sql"] for q in below_top.captured_queries)
     assert not any("SUM(" in q["sql"] for q in at_top.captured_queries)
-    assert len(at_top.captured_queries) <= 3  # the member lock, the insert, the pending points (ledger)
+    assert len(at_top.captured_queries) <= 2  # the member lock, the insert (with its pending points)
     assert fresh(member).pending_points == 3000 * 1 + int(10 * 1.5)
+
+
+def test_posts_out_of_reach_of_every_higher_tier_do_not_aggregate_the_history(tiers):
+    """No window holds more purchase points than the member's lifetime and pending points plus the new post's:
+    while that bound stays below Silver's 1,000, no post reads the tier figures; the post that could cross it
+    does, and upgrades."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = MemberFactory()
+    with CaptureQueriesContext(connection) as far:
+        for day in range(9):
+            buy(member, "100", at=T0 + day * DAY)  # 900 pending points
+    assert not any("SUM(" in q["sql"] for q in far.captured_queries)
+    with CaptureQueriesContext(connection) as near:
+        buy(member, "100", at=T0 + 9 * DAY)  # 1,000 within reach
+    assert any("SUM(" in q["sql"] for q in near.captured_queries)
+    assert fresh(member).tier.name == "Silver"
 
 
 def test_qualifying_figures_ignore_the_balance_and_count_returns(tiers):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from tqdm import tqdm
 
 from backoffice.services import ROLLUP_STEPS, metrics_rollup
-from config.periods import program_tz
+from config.periods import local_date
 
 
 def _day(value: str, option: str) -> date:
@@ -28,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         as_of = (_day(options["as_of"], "--as-of") if options["as_of"]
-                 else timezone.now().astimezone(program_tz()).date())
+                 else local_date())
         backfill = _day(options["backfill_from"], "--backfill-from") if options["backfill_from"] else None
         if backfill and backfill > as_of:
             raise CommandError("--backfill-from must not be after --as-of.")
