@@ -283,3 +283,21 @@ def test_the_answer_is_the_documented_serializer_and_a_replay_repeats_it(token_c
                                                     occurred_at=(timezone.now() - timedelta(days=30)).isoformat()))
     assert confirmed.json()["status"] == "confirmed" and confirmed.json()["confirmed_at"] is not None
 
+
+
+def test_the_hand_built_answer_is_the_serializers_answer_in_every_state(token_client, member):
+    """purchase_out stays for the speed target; it must give exactly what PurchaseOutSerializer gives (every
+    field the serializer has, a new one included), for pending, confirmed, partly and fully returned purchases."""
+    from loyalty.api.purchases import PurchaseOutSerializer, purchase_out
+
+    post(token_client, PURCHASES, body(member, order_id="ST-1"))
+    for order_id in ("ST-2", "ST-3", "ST-4"):
+        post(token_client, PURCHASES, body(member, order_id=order_id,
+                                           occurred_at=(timezone.now() - timedelta(days=30)).isoformat()))
+    post(token_client, "/api/v1/purchases/ST-3/returns/", {"return_id": "R-3", "amount": "10.00"})
+    post(token_client, "/api/v1/purchases/ST-4/returns/", {"return_id": "R-4", "amount": "49.90"})
+    statuses = set()
+    for purchase in Purchase.objects.all():
+        statuses.add(purchase.status)
+        assert purchase_out(purchase) == dict(PurchaseOutSerializer(purchase).data)
+    assert statuses == {"pending", "confirmed", "partly_returned", "returned"}
