@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from config.periods import add_months
 from config.sql import fetch_all
-from loyalty.models import LedgerEntry, PointsLot
+from loyalty.models import LedgerEntry, PointsLot, Purchase
 from members.models import Member, Tier
 from members.services import tier_windows
 
@@ -106,6 +106,12 @@ def tier_progress_get(*, member: Member, now: datetime | None = None) -> dict:
         threshold = nxt.threshold_points if basis == "points" else nxt.threshold_spend
         result.update(next_tier=nxt.name, threshold=threshold, needed=max(threshold - result["qualifying"], 0))
     return result
+
+
+def purchases_pending_list(*, member: Member) -> QuerySet[Purchase]:
+    """The member's purchases whose points wait for the end of their return window, soonest first."""
+    return Purchase.objects.filter(member=member, confirmed_at__isnull=True, points_pending__gt=0).order_by(
+        "confirm_after")
 
 
 def ledger_list(*, member: Member) -> QuerySet[LedgerEntry]:

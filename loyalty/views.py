@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from loyalty import selectors
-from loyalty.models import Purchase
 from loyalty.services import ledger_entry_member_description
 from members.selectors import member_for_user
 from members.views import member_required
@@ -39,7 +38,5 @@ def points_history(request):
     page.object_list = list(page.object_list)
     for entry in page.object_list:  # what members read: staff adjustments name no staff member
         entry.member_description = ledger_entry_member_description(entry=entry)
-    pending = Purchase.objects.filter(member=member, confirmed_at__isnull=True, points_pending__gt=0).order_by(
-        "confirm_after"
-    )[:50]
+    pending = selectors.purchases_pending_list(member=member)[:50]
     return render(request, "portal/points.html", {"member": member, "page": page, "pending": pending})

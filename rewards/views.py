@@ -41,7 +41,6 @@ def reward_image(request, name: str):
     return response
 
 
-
 @member_required
 def catalog(request):
     member = request.member
@@ -49,9 +48,7 @@ def catalog(request):
     if kind not in Reward.Kind.values:
         kind = ""
     affordable = request.GET.get("affordable") == "1"
-    qs = selectors.reward_list_available(kind=kind or None)
-    if affordable:
-        qs = qs.filter(cost_points__lte=member.points_balance)
+    qs = selectors.reward_list_available(kind=kind or None, affordable_for=member if affordable else None)
     page = Paginator(qs, 24).get_page(request.GET.get("page"))
     eligibility = selectors.reward_eligibility_many(member=member, rewards=list(page))
     rows = [(reward, eligibility[reward.pk]) for reward in page]

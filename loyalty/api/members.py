@@ -135,8 +135,6 @@ def member_get(member_id: int) -> Member:
     return member_find(member_id=member_id, select_related=("tier",))
 
 
-
-
 class MemberListCreateApi(ListAPIView):
     """Find members (by `email` or `external_id`) or enrol one."""
 

@@ -61,19 +61,20 @@ class _CodeClash(Exception):
     """The drawn voucher code exists already (about one in 10^17): roll back and draw again."""
 
 
-_LOOKUP = """
-SELECT r.id AS reward_id, r.name, r.kind, r.value, r.cost_points, r.stock, r.limit_per_member,
-       r.limit_period_days, r.available_from, r.available_until, r.voucher_valid_days, r.is_birthday_reward,
-       r.is_active, r.minimum_tier_id, t.rank AS tier_rank, t.name AS tier_name, x.id AS redemption_id
-FROM (SELECT 1) AS one
+# One round trip: the member's row lock with their balance and tier, the reward (with its minimum tier) and
+# whether this (scope, key) has a redemption already. No row: no such member.
+_LOCK_AND_LOOK_UP = """
+SELECT m.points_balance, mt.rank AS member_tier_rank,
+       r.id AS reward_id, r.name, r.kind, r.value, r.cost_points, r.stock, r.limit_per_member, r.limit_period_days,
+       r.available_from, r.available_until, r.voucher_valid_days, r.is_birthday_reward, r.is_active,
+       r.minimum_tier_id, rt.rank AS tier_rank, rt.name AS tier_name, x.id AS redemption_id
+FROM members_member m
+LEFT JOIN members_tier mt ON mt.id = m.tier_id
 LEFT JOIN rewards_reward r ON r.id = %(reward)s
-LEFT JOIN members_tier t ON t.id = r.minimum_tier_id
+LEFT JOIN members_tier rt ON rt.id = r.minimum_tier_id
 LEFT JOIN rewards_redemption x ON x.idempotency_scope = %(scope)s AND x.idempotency_key = %(key)s
-"""
-
-_LOCK_MEMBER = """
-SELECT m.points_balance, t.rank AS tier_rank FROM members_member m LEFT JOIN members_tier t ON t.id = m.tier_id
-WHERE m.id = %s FOR UPDATE OF m
+WHERE m.id = %(member)s
+FOR UPDATE OF m
 """
 
 # THE insert of redemptions and vouchers (paid, birthday and challenge ones): the redemption once per
@@ -169,26 +170,29 @@ def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_sc
     LimitReached, InsufficientPoints, OutOfStock — nothing is written (the transaction block is rolled back:
     a savepoint when the caller has a transaction open, else the whole short transaction).
 
-    Round trips when nothing is in the way: the reward and the key (one query, outside the transaction), the
-    member's row lock, the stock (limited rewards only), the per-member count (limited rewards only), the
-    ledger's debit (loyalty.ledger.points_debit, one statement) and one statement writing the redemption and
-    its voucher.
+    Round trips when nothing is in the way: the member's row lock with the reward and the key (one statement),
+    the stock (limited rewards only), the per-member count (limited rewards only), the ledger's debit
+    (loyalty.ledger.points_debit, one statement) and one statement writing the redemption and its voucher.
     """
     now = now or timezone.now()
     digest = redemption_request_hash(member_id, reward_id)
     key = idempotency_key or uuid.uuid4().hex
     for _ in range(3):
-        with connection.cursor() as cursor:
-            cursor.execute(_LOOKUP, {"reward": reward_id, "scope": idempotency_scope, "key": key})
-            row = fetch_row(cursor)
-        if row["redemption_id"] is not None:
-            return _replayed(row["redemption_id"], digest), False
-        if row["reward_id"] is None:
-            raise RewardNotFound(field="reward")
-        reward = _reward_from_row(row)
         try:
-            return _redeem_new(member_id=member_id, reward=reward, source=source, scope=idempotency_scope, key=key,
-                               digest=digest, now=now), True
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(_LOCK_AND_LOOK_UP, {"member": member_id, "reward": reward_id,
+                                                       "scope": idempotency_scope, "key": key})
+                    row = fetch_one(cursor)
+                if row is None:
+                    raise MemberNotFound(field="member")
+                if row["redemption_id"] is not None:
+                    return _replayed(row["redemption_id"], digest), False
+                if row["reward_id"] is None:
+                    raise RewardNotFound(field="reward")
+                return _redeem_locked(member_id=member_id, balance=row["points_balance"],
+                                      rank=row["member_tier_rank"] or 0, reward=_reward_from_row(row), source=source,
+                                      scope=idempotency_scope, key=key, digest=digest, now=now), True
         except _CodeClash:
             continue
         except _KeyTaken:
@@ -212,40 +216,35 @@ def _replayed(redemption_id: int, digest: str) -> Redemption:
     return existing
 
 
-def _redeem_new(*, member_id: int, reward: Reward, source: str, scope: str, key: str, digest: str,
-                now: datetime) -> Redemption:
+def _redeem_locked(*, member_id: int, balance: int, rank: int, reward: Reward, source: str, scope: str, key: str,
+                   digest: str, now: datetime) -> Redemption:
+    """The checks and writes of a new redemption. The caller holds the member's row lock (the balance and tier
+    rank were read under it), inside the transaction that a refusal rolls back."""
     if not reward.is_available(now) or reward.is_birthday_reward:
         raise NotAvailable(f"{reward.name} is not available now.", field="reward")
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_LOCK_MEMBER, [member_id])
-            locked = fetch_one(cursor)
-        if locked is None:
-            raise MemberNotFound(field="member")
-        balance, rank = locked["points_balance"], locked["tier_rank"] or 0
-        if reward.minimum_tier_id and (tier := reward.minimum_tier) is not None and rank < tier.rank:
-            raise TierRequired(f"{reward.name} is for {tier.name} members and above.", field="reward")
-        if reward.limit_per_member and _limit_used(member_id=member_id, reward=reward, now=now) >= \
-                reward.limit_per_member:
-            period = f" in {reward.limit_period_days} days" if reward.limit_period_days else ""
-            raise LimitReached(f"{reward.name} can be redeemed {reward.limit_per_member} time(s){period} per member.",
-                               field="reward")
-        if balance < reward.cost_points:
-            raise InsufficientPoints(
-                f"{reward.name} costs {reward.cost_points} points; the balance is {balance}.", field="reward")
-        reward_stock_take(reward)
-        try:
-            entry = ledger.points_debit(
-                member=member_id, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
-                description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
-                idempotency_key=f"redeem:{scope}:{key}", now=now, locked_balance=balance,
-            )
-        except InsufficientPoints as refused:  # lots past their date hold part of the balance
-            raise InsufficientPoints(
-                f"{reward.name} costs {reward.cost_points} points; {refused.balance} of the balance are still "
-                "valid.", field="reward") from None
-        return _issue(member_id=member_id, reward=reward, points=reward.cost_points, source=source, entry=entry,
-                      scope=scope, key=key, digest=digest, now=now)
+    if reward.minimum_tier_id and (tier := reward.minimum_tier) is not None and rank < tier.rank:
+        raise TierRequired(f"{reward.name} is for {tier.name} members and above.", field="reward")
+    if reward.limit_per_member and _limit_used(member_id=member_id, reward=reward, now=now) >= \
+            reward.limit_per_member:
+        period = f" in {reward.limit_period_days} days" if reward.limit_period_days else ""
+        raise LimitReached(f"{reward.name} can be redeemed {reward.limit_per_member} time(s){period} per member.",
+                           field="reward")
+    if balance < reward.cost_points:
+        raise InsufficientPoints(
+            f"{reward.name} costs {reward.cost_points} points; the balance is {balance}.", field="reward")
+    reward_stock_take(reward)
+    try:
+        entry = ledger.points_debit(
+            member=member_id, points=reward.cost_points, kind=LedgerEntry.Kind.REDEEM,
+            description=f"Reward: {reward.name}", reference=f"reward:{reward.pk}",
+            idempotency_key=f"redeem:{scope}:{key}", now=now, locked_balance=balance,
+        )
+    except InsufficientPoints as refused:  # lots past their date hold part of the balance
+        raise InsufficientPoints(
+            f"{reward.name} costs {reward.cost_points} points; {refused.balance} of the balance are still "
+            "valid.", field="reward") from None
+    return _issue(member_id=member_id, reward=reward, points=reward.cost_points, source=source, entry=entry,
+                  scope=scope, key=key, digest=digest, now=now)
 
 
 def reward_stock_take(reward: Reward) -> None:
