@@ -48,16 +48,16 @@ def error_body(code: str, detail: str, field: str | None = None, **extra: Any) -
     return body
 
 
-def _first_message(data: Any) -> tuple[str | None, str]:
+def first_validation_message(data: Any) -> tuple[str | None, str]:
     """(field, message) of the first validation message, walking nested dicts and lists."""
     if isinstance(data, dict):
         for key, value in data.items():
-            sub_field, message = _first_message(value)
+            sub_field, message = first_validation_message(value)
             if key in ("non_field_errors", "detail"):
                 return sub_field, message
             return (f"{key}.{sub_field}" if sub_field else key), message
     if isinstance(data, list) and data:
-        return _first_message(data[0])
+        return first_validation_message(data[0])
     return None, str(data)
 
 
@@ -118,7 +118,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     if own and own != getattr(exc, "default_code", None):
         code = own
     if isinstance(exc, exceptions.ValidationError):
-        field, message = _first_message(exc.detail)
+        field, message = first_validation_message(exc.detail)
         body = error_body("invalid", message, field, errors=exc.detail)
     elif isinstance(exc, exceptions.ParseError):
         body = error_body(code, f"The request body could not be parsed: {exc.detail}")

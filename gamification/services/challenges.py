@@ -137,6 +137,11 @@ SELECT e.participation_id, e.value, e.categories, e.occurred_at FROM gamificatio
 WHERE e.participation_id IN (SELECT participation_id FROM added) AND NOT e.undone
 """
 
+# For this transaction only (SET LOCAL): commit without waiting for the WAL to reach the disk. PostgreSQL keeps
+# it consistent; a crash in the next fraction of a second may lose the transaction, never part of it. Measured
+# (bench/challenges.py): 10 challenges add 5.96 ms to a purchase post at p50 with a waiting commit, 3.86 ms without.
+_COMMIT_WITHOUT_WAITING = "SET LOCAL synchronous_commit TO OFF"
+
 _PROGRESS = """
 UPDATE gamification_challengeparticipation p SET progress = v.progress
 FROM unnest(%(ids)s::bigint[], %(progress)s::numeric[]) AS v (id, progress) WHERE p.id = v.id
@@ -149,10 +154,15 @@ def challenge_event_record(*, event: Event, now: datetime | None = None, tier_id
     joined by then). Safe to repeat. Returns the participations this event completed. `tier_id`: the
     member's tier when the caller knows it (saves a query when a challenge is limited to some tiers).
 
-    Set-based whatever the number of challenges, three statements in the caller's transaction: the
-    member's participations are created or locked (in challenge order, so concurrent events for one member
-    queue instead of deadlocking), the event goes in once per participation with the counting events read
-    back, and the new progress is written."""
+    Set-based whatever the number of challenges, three statements in the caller's transaction (or one of its
+    own): the member's participations are created or locked (in challenge order, so concurrent events for one
+    member queue instead of deadlocking), the event goes in once per participation with the counting events
+    read back, and the new progress is written.
+
+    Called outside a transaction (loyalty's events arrive after their commit), it commits on its own, and a
+    commit that only moved progress does not wait for the disk (`_COMMIT_WITHOUT_WAITING`): progress is derived
+    from the purchases and `manage.py recompute_challenges` recounts what a crash in that instant loses. A
+    completion credits points, and that commit waits, as every ledger write does."""
     now = now or timezone.now()
     goals = EVENT_GOALS.get(event.kind, ())
     chosen = [c for c in challenges_active() if c.goal in goals and c.starts_at <= event.occurred_at < c.ends_at]
@@ -164,6 +174,7 @@ def challenge_event_record(*, event: Event, now: datetime | None = None, tier_id
         return []
     periods = {c.pk: c.period_at(event.occurred_at) for c in chosen}
     by_id = {c.pk: c for c in chosen}
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(_PARTICIPATIONS, {
             "member": event.member_id, "challenges": [c.pk for c in chosen],
@@ -191,7 +202,10 @@ def challenge_event_record(*, event: Event, now: datetime | None = None, tier_id
                                                  member_id=event.member_id, joined_at=row["joined_at"],
                                                  completed_at=row["completed_at"])
                           for row in rows if row["id"] in events]
-        return _progress_write(participations, by_id, events, now=now)
+        completed = _progress_write(participations, by_id, events, now=now)
+        if own_transaction and not completed:
+            cursor.execute(_COMMIT_WITHOUT_WAITING)
+        return completed
 
 
 def _progress_write(participations: list[ChallengeParticipation], challenges: dict[int, Challenge],

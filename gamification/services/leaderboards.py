@@ -19,6 +19,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from config.periods import month_label, week_label
+from config.sql import fetch_all
 from gamification.selectors.leaderboards import (
     COUNTED_KINDS,
     PERIOD_TTL,
@@ -160,9 +161,11 @@ def board_visibility_apply(*, member_id: int, now: datetime | None = None) -> No
 # -------------------------------------------------------------------------------------------- rebuild
 _AGGREGATE = """
 SELECT e.member_id,
-       COALESCE(SUM(e.points) FILTER (WHERE e.created_at >= %(week_start)s AND e.created_at < %(week_end)s), 0),
-       COALESCE(SUM(e.points) FILTER (WHERE e.created_at >= %(month_start)s AND e.created_at < %(month_end)s), 0),
-       SUM(e.points)
+       COALESCE(SUM(e.points) FILTER (WHERE e.created_at >= %(week_start)s AND e.created_at < %(week_end)s), 0)
+           AS week,
+       COALESCE(SUM(e.points) FILTER (WHERE e.created_at >= %(month_start)s AND e.created_at < %(month_end)s), 0)
+           AS month,
+       SUM(e.points) AS all_time
 FROM loyalty_ledgerentry e JOIN members_member m ON m.id = e.member_id
 WHERE e.kind = ANY(%(kinds)s) AND e.points > 0 AND m.leaderboard_visibility <> %(hidden)s
 GROUP BY e.member_id
@@ -203,11 +206,11 @@ def boards_rebuild(*, now: datetime | None = None) -> dict:
                     "month_start": periods["month"].starts_at, "month_end": periods["month"].ends_at,
                     "kinds": list(COUNTED_KINDS), "hidden": Visibility.HIDDEN,
                 })
-                rows = cursor.fetchall()
+                rows = fetch_all(cursor)
             hidden = list(Member.objects.filter(leaderboard_visibility=Visibility.HIDDEN)
                           .values_list("pk", flat=True))
-            boards = {kind: {member: sums[i] for member, *sums in rows if sums[i] > 0}
-                      for i, kind in enumerate(("week", "month", "all"))}
+            boards = {kind: {row["member_id"]: row[column] for row in rows if row[column] > 0}
+                      for kind, column in (("week", "week"), ("month", "month"), ("all", "all_time"))}
             pairs = [(periods[kind].key, PERIOD_TTL if kind != "all" else 0, board) for kind, board in boards.items()]
             _write_temporary(r, pairs, hidden)
             journaled = [json.loads(item) for item in lua(r, _SWAP)(

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.api import _first_message
+from config.api import first_validation_message
 from config.exceptions import DomainError
 from config.sql import fetch_all
 from loyalty import ledger
@@ -80,7 +80,7 @@ def purchases_record_batch(*, items: list[dict], awards_points: bool = True, now
             if s.is_valid():
                 validated.append((i, s.validated_data))
             else:
-                field, message = _first_message(s.errors)
+                field, message = first_validation_message(s.errors)
                 results[i] = _error(i, "invalid", message, field)
 
     # 2. Members, by id and by e-mail: two queries.

@@ -190,6 +190,31 @@ def test_concurrent_events_complete_and_reward_once():
     assert Member.objects.get(pk=member.pk).points_balance == 50
 
 
+@pytest.mark.django_db(transaction=True)
+def test_progress_alone_commits_without_waiting_for_the_disk_a_completion_waits():
+    """After the purchase's commit, an event runs in a transaction of its own: when it only moves progress
+    (recomputable), that commit does not wait for the WAL flush; when it completes a challenge (points, badge,
+    voucher) it does. Inside a caller's transaction the caller's commit is left alone."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    challenge(target=Decimal("2"), bonus_points=30)
+    member = ShopMemberFactory()
+
+    def record(n):
+        with CaptureQueriesContext(connection) as queries:
+            done = challenge_event_record(event=Event(kind="purchase", key=f"purchase:{n}", member_id=member.pk,
+                                                      occurred_at=T0), now=T0)
+        return done, any("synchronous_commit" in q["sql"] for q in queries.captured_queries)
+
+    assert record(1) == ([], True)  # progress only: the commit does not wait
+    completed, relaxed = record(2)
+    assert completed and not relaxed  # the completion credits points: a waiting commit
+    assert Member.objects.get(pk=member.pk).points_balance == 30
+    with transaction.atomic():
+        assert record(3) == ([], False)  # the caller's transaction: untouched
+
+
 # -------------------------------------------------------------------------------------- API, portal, admin
 def test_me_challenges_join_and_badges_over_http(api_client, member, anon_client, token_client):
     badge = Badge.objects.create(name="First steps", icon="👣", how_to_earn="Finish any challenge")
