@@ -17,9 +17,15 @@ import logging
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib import messages
+from django.utils import translation
+from django.utils.translation import gettext as _
 
+from members.middleware import MEMBER_LANGUAGE_SESSION_KEY
 from members.models import User
-from members.services import member_create_for_user
+from members.selectors import member_language_chosen
+from members.services import member_create_for_user, member_profile_update
+
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +59,12 @@ def on_email_confirmed(sender, request, email_address, **kwargs) -> None:
     if user is None or user.is_staff or email_address.email.lower() != user.email.lower():
         return  # staff logins are not members; a second address of a login claims nothing
     member, refused = member_create_for_user(user=user, referral_code=user.signup_referral_code or None)
+    if not member.language and (language := translation.get_language()) in LANGUAGE_CODES:
+        member_profile_update(member=member, language=language)  # the language the member signed up in
     if user.signup_referral_code:
         User.objects.filter(pk=user.pk).update(signup_referral_code="")
     if refused and request is not None:
-        messages.warning(request, f"Your friend's referral code was not applied: {refused}")
+        messages.warning(request, _("Your friend's referral code was not applied: %(reason)s") % {"reason": refused})
     log.info("member %s linked to login %s on e-mail verification", member.pk, user.pk)
 
 
@@ -64,3 +72,11 @@ def on_password_reset(sender, request, user, **kwargs) -> None:
     """allauth's `password_reset`: drop a referral code waiting from the sign-up (it may be a stranger's)."""
     if user.signup_referral_code:
         User.objects.filter(pk=user.pk).update(signup_referral_code="")
+
+
+def on_logged_in(sender, request, user, **kwargs) -> None:
+    """Django's `user_logged_in`: a member who chose a language gets it on this browser too
+    (members.middleware.MemberLanguageMiddleware reads it from the session)."""
+    language = member_language_chosen(user=user)
+    if language and request is not None and hasattr(request, "session"):
+        request.session[MEMBER_LANGUAGE_SESSION_KEY] = language

@@ -3,6 +3,7 @@ loyalty/api.py, which may read both)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from members.models import Member
@@ -20,3 +21,5 @@ class MeUpdateSerializer(serializers.Serializer):
                                          trim_whitespace=True)
     marketing_consent = serializers.BooleanField(required=False)
     leaderboard_visibility = serializers.ChoiceField(choices=Member.LeaderboardVisibility.choices, required=False)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False,
+                                       help_text="Pages, e-mails and error texts in this language.")

@@ -7,10 +7,11 @@ class MembersConfig(AppConfig):
 
     def ready(self):
         from allauth.account.signals import email_confirmed, password_reset
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
         from members import schema  # noqa: F401  (registers the OpenAPI auth extension)
-        from members.adapters import on_email_confirmed, on_password_reset
+        from members.adapters import on_email_confirmed, on_logged_in, on_password_reset
         from members.models import Tier
         from members.services import tiers_changed
 
@@ -20,3 +21,5 @@ class MembersConfig(AppConfig):
         # A login gets its member when its e-mail address is verified, never at sign-up (members.adapters).
         email_confirmed.connect(on_email_confirmed, dispatch_uid="members.on_email_confirmed")
         password_reset.connect(on_password_reset, dispatch_uid="members.on_password_reset")
+        # A member's chosen language follows them to any browser they log in on (members.middleware).
+        user_logged_in.connect(on_logged_in, dispatch_uid="members.on_logged_in")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -124,6 +125,9 @@ class Member(TimeStampedModel):
     referral_rewarded_at = models.DateTimeField(null=True, blank=True, editable=False)
     marketing_consent = models.BooleanField(default=False)
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    # The member's language for pages and e-mails; empty until they or their browser chose one.
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES, db_default="",
+                                help_text="Pages and e-mails in this language; empty: the program's default.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
@@ -93,3 +94,15 @@ def member_public_name(*, display_name: str, member_number: str, visibility: str
     if visibility == Member.LeaderboardVisibility.NAME and display_name:
         return display_name
     return f"Member {member_number[-4:]}"
+
+
+def member_language(member: Member | None) -> str:
+    """The language to speak to a member in (e-mails, tasks): their choice, else the program's default."""
+    return (member.language if member is not None else "") or settings.LANGUAGE_CODE
+
+
+def member_language_chosen(*, user: User) -> str:
+    """The language the login's member chose ("" when none or no member)."""
+    if not user.is_authenticated:
+        return ""
+    return Member.objects.filter(user=user).values_list("language", flat=True).first() or ""

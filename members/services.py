@@ -7,8 +7,10 @@ import secrets
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.exceptions import Conflict, DomainError, NotFound
 from config.memo import local_forget, local_get, memo_forget, memo_get
@@ -191,13 +193,23 @@ def display_name_validate(value: str) -> str:
 
 
 @transaction.atomic
+def language_validate(language: str) -> str:
+    """One of the portal's languages (settings.LANGUAGES), else 400 invalid_language."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise DomainError(_("Choose one of the languages offered."), field="language", code="invalid_language")
+    return language
+
+
+@transaction.atomic
 def member_profile_update(
     *, member: Member, display_name: str | None = None, marketing_consent: bool | None = None,
-    leaderboard_visibility: str | None = None,
+    leaderboard_visibility: str | None = None, language: str | None = None,
 ) -> Member:
     """Change what the member may change about themselves. Everything is checked before anything is written."""
     if display_name is not None:
         display_name = display_name_validate(display_name)
+    if language is not None:
+        language = language_validate(language)
     if leaderboard_visibility is not None and leaderboard_visibility not in Member.LeaderboardVisibility.values:
         raise DomainError(f"Leaderboard visibility is one of {', '.join(Member.LeaderboardVisibility.values)}.",
                           field="leaderboard_visibility", code="invalid_leaderboard_visibility")
@@ -210,6 +222,9 @@ def member_profile_update(
     if leaderboard_visibility is not None and leaderboard_visibility != old_visibility:
         member.leaderboard_visibility = leaderboard_visibility
         fields.append("leaderboard_visibility")
+    if language is not None and language != member.language:
+        member.language = language
+        fields.append("language")
     if marketing_consent is not None and marketing_consent != member.marketing_consent:
         member.marketing_consent = marketing_consent
         member.marketing_consent_at = timezone.now()

@@ -6,4 +6,5 @@ from members import views
 
 urlpatterns = [
     path("r/<str:code>/", views.referral_landing, name="referral"),
+    path("language/", views.language_set, name="language"),
 ]

@@ -2,12 +2,22 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from config.exceptions import DomainError
+from members.middleware import MEMBER_LANGUAGE_SESSION_KEY
 from members.models import Member
 from members.selectors import member_for_user
+from members.services import language_validate, member_profile_update
 
 
 def member_required(view=None, *, no_member_redirect: str | None = None):
@@ -40,8 +50,36 @@ def referral_landing(request, code: str):
     code = code.strip().upper()
     if Member.objects.filter(referral_code=code).exists():
         request.session["referral_code"] = code
-        messages.info(request, "A friend invited you: join now and you both get bonus points after your first "
-                               "purchase. (Their code is applied; no need to type it.)")
+        messages.info(request, _("A friend invited you: join now and you both get bonus points after your first "
+                                 "purchase. (Their code is applied; no need to type it.)"))
     else:
-        messages.warning(request, "This invitation link is not valid any more. You can still join.")
+        messages.warning(request, _("This invitation link is not valid any more. You can still join."))
     return redirect("account_signup")
+
+
+@require_POST
+def language_set(request):
+    """The language switcher on every page (a plain form: no JavaScript needed). Sets the language cookie and, for a
+    logged-in member, remembers the choice (`Member.language`, used for their e-mails too). An unknown language
+    changes nothing."""
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("portal:home")
+    response = HttpResponseRedirect(target)
+    try:
+        language = language_validate(request.POST.get("language", ""))
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return response
+    member = member_for_user(user=request.user)
+    if member is not None:
+        member_profile_update(member=member, language=language)
+    if hasattr(request, "session") and request.user.is_authenticated:
+        request.session[MEMBER_LANGUAGE_SESSION_KEY] = language
+    translation.activate(language)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                        path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                        samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    return response

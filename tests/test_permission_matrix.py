@@ -204,6 +204,7 @@ PORTAL: dict[str, tuple[str, str, str]] = {
     "leaderboard-settings": ("login", "405", "405"),
     "leaderboard": ("login", "200", "200"),
     "referral": ("302", "302", "302"),
+    "language": ("405", "405", "405"),  # POST-only, for everyone (guests choose a language too)
     "rewards": ("login", "200", "200"),
     "reward": ("login", "200", "200"),
     "redeem": ("login", "200", "200"),

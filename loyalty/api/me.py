@@ -22,6 +22,7 @@ class MeSerializer(MemberDetailSerializer):
     display_name = serializers.CharField()
     marketing_consent = serializers.BooleanField()
     leaderboard_visibility = serializers.ChoiceField(choices=Member.LeaderboardVisibility.choices)
+    language = serializers.CharField(help_text="The member's language; empty: not chosen (the program's default).")
 
 
 class MeApi(APIView):
