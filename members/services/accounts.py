@@ -1,0 +1,194 @@
+"""Members and their logins: creating, claiming on verification, enrolling for the shop, the profile."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.exceptions import DomainError
+from members.codes import member_number_generate, referral_code_generate
+from members.exceptions import MemberExists
+from members.models import Member, Tier, User
+from members.selectors import member_list
+from members.services.referrals import referral_apply
+from members.signals import member_created, member_leaderboard_visibility_changed
+
+_UNIQUE_RETRIES = 8
+
+
+def _entry_tier() -> Tier | None:
+    return Tier.objects.order_by("rank").first()
+
+
+@transaction.atomic
+def member_create(
+    *,
+    email: str | None = None,
+    user: User | None = None,
+    display_name: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    external_id: str | None = None,
+    birthday=None,
+    referral_code: str | None = None,
+    via: str = "shop",
+) -> Member:
+    """Create a member with a fresh member number and referral code (retrying the rare collision).
+
+    `email` None means the login's address (if there is a login), "" none. With `referral_code` the referrer
+    is linked (see referral_apply). Sends `member_created`.
+    """
+    if email is None:
+        email = user.email if user else ""
+    for attempt in range(_UNIQUE_RETRIES):
+        try:
+            with transaction.atomic():
+                member = Member.objects.create(
+                    user=user,
+                    email=email.lower(),
+                    display_name=display_name,
+                    first_name=first_name,
+                    last_name=last_name,
+                    external_id=external_id or None,
+                    birthday=birthday,
+                    member_number=member_number_generate(),
+                    referral_code=referral_code_generate(),
+                    tier=_entry_tier(),
+                )
+            break
+        except IntegrityError as exc:
+            # Only a collision of the random codes is worth another try.
+            if attempt == _UNIQUE_RETRIES - 1 or not any(
+                name in str(exc) for name in ("member_number", "referral_code")
+            ):
+                raise
+    if referral_code:
+        referral_apply(member=member, code=referral_code)
+    member_created.send(sender=Member, member=member, via=via)
+    return member
+
+
+@transaction.atomic
+def member_create_for_user(*, user: User, referral_code: str | None = None) -> tuple[Member, str | None]:
+    """The member for a login whose e-mail address is VERIFIED (allauth's e-mail-confirmed signal calls this;
+    never call it at sign-up). A member the shop already knows by that address and not yet linked to a login
+    is claimed; otherwise a member is created.
+
+    `referral_code` (given at sign-up) applies to a created member, and to a claimed one only while
+    referral_apply allows it (no referrer yet, no confirmed purchase). Returns (member, why the code did not
+    apply or None); a refused code never stops the claim."""
+    existing = Member.objects.filter(user=user).first() if user.pk else None
+    if existing is not None:
+        return existing, None
+    unclaimed = (
+        Member.objects.select_for_update()
+        .filter(user__isnull=True, email__iexact=user.email)
+        .first()
+    )
+    if unclaimed is not None:
+        unclaimed.user = user
+        unclaimed.save(update_fields=["user", "updated_at"])
+        member = unclaimed
+    else:
+        # Another login's member may hold this address as its contact (that login's e-mail changed since):
+        # the new member then starts without a contact address rather than failing the verification.
+        taken = Member.objects.filter(email__iexact=user.email).exists()
+        member = member_create(user=user, email="" if taken else None, via="signup")
+    refused = None
+    if referral_code:
+        try:
+            with transaction.atomic():
+                referral_apply(member=member, code=referral_code)
+        except DomainError as exc:
+            refused = exc.detail
+    return member, refused
+
+
+DISPLAY_NAME_MAX = 40
+
+
+def display_name_validate(value: str) -> str:
+    """Trimmed display name; refuses markup and anything over 40 characters."""
+    value = " ".join(value.split())
+    if len(value) > DISPLAY_NAME_MAX:
+        raise DomainError(f"A display name has at most {DISPLAY_NAME_MAX} characters.",
+                          field="display_name", code="invalid_display_name")
+    if any(ch in value for ch in "<>&\"'`{}") or any(not ch.isprintable() for ch in value):
+        raise DomainError("A display name may not contain markup or special characters (< > & \" ' ` { }).",
+                          field="display_name", code="invalid_display_name")
+    return value
+
+
+@transaction.atomic
+def language_validate(language: str) -> str:
+    """One of the portal's languages (settings.LANGUAGES), else 400 invalid_language."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise DomainError(_("Choose one of the languages offered."), field="language", code="invalid_language")
+    return language
+
+
+@transaction.atomic
+def member_profile_update(
+    *, member: Member, display_name: str | None = None, marketing_consent: bool | None = None,
+    leaderboard_visibility: str | None = None, language: str | None = None,
+) -> Member:
+    """Change what the member may change about themselves. Everything is checked before anything is written."""
+    if display_name is not None:
+        display_name = display_name_validate(display_name)
+    if language is not None:
+        language = language_validate(language)
+    if leaderboard_visibility is not None and leaderboard_visibility not in Member.LeaderboardVisibility.values:
+        raise DomainError(f"Leaderboard visibility is one of {', '.join(Member.LeaderboardVisibility.values)}.",
+                          field="leaderboard_visibility", code="invalid_leaderboard_visibility")
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    fields = ["updated_at"]
+    if display_name is not None:
+        member.display_name = display_name
+        fields.append("display_name")
+    old_visibility = member.leaderboard_visibility
+    if leaderboard_visibility is not None and leaderboard_visibility != old_visibility:
+        member.leaderboard_visibility = leaderboard_visibility
+        fields.append("leaderboard_visibility")
+    if language is not None and language != member.language:
+        member.language = language
+        fields.append("language")
+    if marketing_consent is not None and marketing_consent != member.marketing_consent:
+        member.marketing_consent = marketing_consent
+        member.marketing_consent_at = timezone.now()
+        fields += ["marketing_consent", "marketing_consent_at"]
+    member.save(update_fields=fields)
+    if member.leaderboard_visibility != old_visibility:
+        member_leaderboard_visibility_changed.send(sender=Member, member_id=member.pk, old=old_visibility,
+                                                   new=member.leaderboard_visibility)
+    return member
+
+
+def member_enrol(*, email: str, first_name: str = "", last_name: str = "", birthday=None,
+                 external_id: str | None = None, referral_code: str | None = None, via: str = "api") -> Member:
+    """Enrol a customer the shop knows (no login yet: they claim the member with a verified sign-up). An e-mail
+    address or external id a member has already is refused with MemberExists, which names that member, also
+    when a concurrent enrolment takes it first (the unique indexes decide)."""
+    email = email.lower()
+    clash = _enrolled(email=email, external_id=external_id)
+    if clash is not None:
+        raise MemberExists(member_id=clash[0], field=clash[1])
+    try:
+        with transaction.atomic():
+            return member_create(email=email, first_name=first_name, last_name=last_name, birthday=birthday,
+                                 external_id=external_id or None, referral_code=referral_code or None, via=via)
+    except IntegrityError:
+        clash = _enrolled(email=email, external_id=external_id)
+        if clash is None:
+            raise
+        raise MemberExists(member_id=clash[0], field=clash[1]) from None
+
+
+def _enrolled(*, email: str, external_id: str | None) -> tuple[int, str] | None:
+    """(id, field) of the member holding this e-mail address or external id, if any."""
+    if (pk := member_list(email=email).values_list("pk", flat=True).first()) is not None:
+        return pk, "email"
+    if external_id and (pk := member_list(external_id=external_id).values_list("pk", flat=True).first()):
+        return pk, "external_id"
+    return None
