@@ -24,3 +24,12 @@ class BackofficeConfig(AppConfig):
 
         member_field_register("rfm", MemberRfmField)
         member_field_register("clv", MemberClvField)
+
+        # The scores and newsletters in a member's personal-data export; the delivery addresses forgotten on erasure.
+        from backoffice.selectors.metrics import member_backoffice_export
+        from backoffice.services.newsletters import newsletter_deliveries_erase
+        from members.services import personal_data_register
+        from members.signals import member_erasing
+
+        personal_data_register("back_office", member_backoffice_export)
+        member_erasing.connect(newsletter_deliveries_erase, dispatch_uid="backoffice.newsletter_deliveries_erase")

@@ -11,7 +11,7 @@ SUPPORT_AGENT = SUPPORT_GROUP  # feedback owns the name: it assigns records to t
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     PROGRAM_MANAGER: [
-        "members.view_member", "members.change_member",
+        "members.view_member", "members.change_member", "members.erase_member",
         "members.add_tier", "members.change_tier", "members.view_tier", "members.delete_tier",
         "rewards.add_reward", "rewards.change_reward", "rewards.view_reward", "rewards.delete_reward",
         "rewards.view_redemption", "rewards.view_voucher", "rewards.change_voucher",

@@ -387,6 +387,9 @@ FIDELIO_LOW_STOCK = env.int("FIDELIO_LOW_STOCK", default=5)  # the admin warns a
 FIDELIO_NEWSLETTER_RATE = env.float("FIDELIO_NEWSLETTER_RATE", default=0)  # mails per second; 0 = no limit
 FIDELIO_NEWSLETTER_BATCH = env.int("FIDELIO_NEWSLETTER_BATCH", default=50)  # deliveries claimed per batch
 FIDELIO_REWARD_IMAGE_MAX_BYTES = env.int("FIDELIO_REWARD_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
+FIDELIO_ERASURE_REVIEWS = env.str("FIDELIO_ERASURE_REVIEWS", default="keep")  # keep (as "Former member") | remove
+if FIDELIO_ERASURE_REVIEWS not in ("keep", "remove"):
+    raise ImproperlyConfigured("FIDELIO_ERASURE_REVIEWS is keep or remove.")
 FIDELIO_REVIEW_BONUS_POINTS = env.int("FIDELIO_REVIEW_BONUS_POINTS", default=0)  # approved verified review; 0 = none
 # Money value of one point for the liability figure (docs/metrics.md); Decimal, program currency.
 FIDELIO_POINT_VALUE = Decimal(env.str("FIDELIO_POINT_VALUE", default="0.01"))

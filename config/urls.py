@@ -16,6 +16,7 @@ from gamification import api as gamification_api
 from gamification import urls as gamification_urls
 from loyalty import api as loyalty_api
 from loyalty import urls as loyalty_urls
+from members import api as members_api
 from members import urls as members_urls
 from rewards import api as rewards_api
 from rewards import urls as rewards_urls
@@ -32,6 +33,8 @@ api_v1 = [
     api_path("me", loyalty_api.MeApi.as_view(), "me"),
     api_path("me/ledger", loyalty_api.MeLedgerApi.as_view(), "me-ledger"),
     api_path("me/referral", loyalty_api.MeReferralApi.as_view(), "me-referral"),
+    api_path("me/export", members_api.MeExportApi.as_view(), "me-export"),
+    api_path("me/erasure", members_api.MeErasureApi.as_view(), "me-erasure"),
     api_path("me/challenges", gamification_api.MeChallengesApi.as_view(), "me-challenges"),
     api_path(r"me/challenges/(?P<challenge_id>[0-9]{1,9})/join", gamification_api.MeChallengeJoinApi.as_view(),
              "me-challenge-join"),

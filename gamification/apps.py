@@ -23,6 +23,12 @@ class GamificationConfig(AppConfig):
         member_leaderboard_visibility_changed.connect(board_visibility_changed,
                                                       dispatch_uid="gamification.leaderboard_visibility")
 
+        # Challenge progress and badges in a member's personal-data export (nothing personal to erase).
+        from gamification.selectors.challenges import member_challenges_export
+        from members.services import personal_data_register
+
+        personal_data_register("challenges", member_challenges_export)
+
         # The memoised list of active challenges follows every change staff make to them.
         from django.db.models.signals import m2m_changed, post_delete, post_save
 

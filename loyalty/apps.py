@@ -32,3 +32,11 @@ class LoyaltyConfig(AppConfig):
 
         referral_applying.connect(_referral_only_before_first_confirmed_purchase,
                                   dispatch_uid="loyalty.referral_before_first_purchase")
+
+        # What loyalty holds of a member, in their personal-data export (nothing to erase: purchases and the
+        # ledger stay for accounting under the anonymous member).
+        from loyalty.selectors import member_ledger_export, member_purchases_export
+        from members.services import personal_data_register
+
+        personal_data_register("purchases", member_purchases_export)
+        personal_data_register("points_history", member_ledger_export)

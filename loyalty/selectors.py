@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -108,6 +109,21 @@ def tier_progress_get(*, member: Member, now: datetime | None = None) -> dict:
     return result
 
 
+# ------------------------------------------------------------------------------------------ ledger texts
+ADJUSTMENT_PREFIX = "Adjustment by our team: "
+# Entries written before 2026-12-01 read "Adjustment by <staff e-mail>: <reason>"; the ledger is append-only,
+# so they keep that text and are rewritten when shown (an e-mail address holds no colon).
+_NAMED_ADJUSTMENT = re.compile(r"^Adjustment by [^:\n]*: ")
+
+
+def ledger_entry_member_description(*, entry: LedgerEntry) -> str:
+    """The description a member (and an integration) reads for a ledger entry: the stored text, except that
+    a staff adjustment never names who made it (staff see the author in the ledger admin)."""
+    if entry.kind == LedgerEntry.Kind.ADJUST:
+        return _NAMED_ADJUSTMENT.sub(ADJUSTMENT_PREFIX, entry.description, count=1)
+    return entry.description
+
+
 def purchases_pending_list(*, member: Member) -> QuerySet[Purchase]:
     """The member's purchases whose points wait for the end of their return window, soonest first."""
     return Purchase.objects.filter(member=member, confirmed_at__isnull=True, points_pending__gt=0).order_by(
@@ -155,3 +171,31 @@ def ledger_mismatches() -> dict[str, list]:
         cursor.execute(_LOT_SQL)
         lots = fetch_all(cursor)  # lot_id, member_id, points, remaining, entry_points, entry_member_id
     return {"members": members, "lots": lots}
+
+
+# ------------------------------------------------------------------------------------- personal data export
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def member_purchases_export(member: Member) -> list[dict]:
+    """The member's purchases with their items and returns (members.services.personal_data_export)."""
+    purchases = (Purchase.objects.filter(member=member).prefetch_related("items", "returns")
+                 .order_by("occurred_at", "pk"))
+    return [{
+        "order_id": p.order_id, "source": p.source, "amount": str(p.amount), "currency": p.currency,
+        "occurred_at": _iso(p.occurred_at), "status": p.status, "points_earned": p.points_earned,
+        "points_pending": p.points_pending, "returned_amount": str(p.returned_amount),
+        "items": [{"sku": i.sku, "name": i.name, "category": i.category, "quantity": i.quantity,
+                   "unit_price": str(i.unit_price)} for i in p.items.all()],
+        "returns": [{"return_id": r.return_id, "amount": str(r.amount), "points_reversed": r.points_reversed,
+                     "at": _iso(r.created_at)} for r in p.returns.all()],
+    } for p in purchases]
+
+
+def member_ledger_export(member: Member) -> list[dict]:
+    """The member's points history, oldest first, each entry as the member reads it."""
+    return [{
+        "at": _iso(e.created_at), "kind": e.kind, "points": e.points, "balance_after": e.balance_after,
+        "description": ledger_entry_member_description(entry=e), "reference": e.reference,
+    } for e in LedgerEntry.objects.filter(member=member).order_by("created_at", "pk")]

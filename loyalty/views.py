@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from loyalty import selectors
-from loyalty.services import ledger_entry_member_description
+from loyalty.selectors import ledger_entry_member_description
 from members.selectors import member_for_user
 from members.views import member_required
 

@@ -45,6 +45,8 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().save_user(request, user, form, commit=False)
         code = form.cleaned_data.get("referral_code") or request.session.pop("referral_code", None) or ""
         user.signup_referral_code = code.strip().upper()[:16]
+        user.signup_birthday = form.cleaned_data.get("birthday")
+        user.signup_marketing_consent = bool(form.cleaned_data.get("marketing_consent"))
         if commit:
             user.save()
         return user
@@ -59,10 +61,15 @@ def on_email_confirmed(sender, request, email_address, **kwargs) -> None:
     if user is None or user.is_staff or email_address.email.lower() != user.email.lower():
         return  # staff logins are not members; a second address of a login claims nothing
     member, refused = member_create_for_user(user=user, referral_code=user.signup_referral_code or None)
-    if not member.language and (language := translation.get_language()) in LANGUAGE_CODES:
-        member_profile_update(member=member, language=language)  # the language the member signed up in
-    if user.signup_referral_code:
-        User.objects.filter(pk=user.pk).update(signup_referral_code="")
+    # What the sign-up gave: the language it was made in, the birthday and the marketing consent (if any).
+    language = translation.get_language()
+    member_profile_update(
+        member=member, language=language if not member.language and language in LANGUAGE_CODES else None,
+        birthday=user.signup_birthday if member.birthday is None else None,
+        marketing_consent=True if user.signup_marketing_consent else None)
+    if user.signup_referral_code or user.signup_birthday or user.signup_marketing_consent:
+        User.objects.filter(pk=user.pk).update(signup_referral_code="", signup_birthday=None,
+                                               signup_marketing_consent=False)
     if refused and request is not None:
         messages.warning(request, _("Your friend's referral code was not applied: %(reason)s") % {"reason": refused})
     log.info("member %s linked to login %s on e-mail verification", member.pk, user.pk)

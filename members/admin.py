@@ -1,14 +1,24 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from members.models import IntegrationToken, Member, Tier, User
-from members.services import integration_token_revoke
+from members.services import integration_token_revoke, member_erase
+from members.services.privacy import REASON_MAX
+
+
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=REASON_MAX, strip=True,
+        help_text=_("Recorded with the erasure, e.g. the date and channel of the member's request."))
 
 
 @admin.register(User)
@@ -72,7 +82,7 @@ def member_section(*, request, member, perm: str, title: str, queryset, columns:
 class MemberAdmin(admin.ModelAdmin):
     list_display = ["member_number", "email", "display_name", "tier", "points_balance", "pending_points",
                     "created_at"]
-    list_filter = ["tier", "marketing_consent", "created_at"]
+    list_filter = ["tier", "marketing_consent", "language", ("erased_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["member_number", "email", "display_name", "referral_code", "external_id", "first_name",
                      "last_name"]
     list_select_related = ["tier", "user"]
@@ -80,9 +90,33 @@ class MemberAdmin(admin.ModelAdmin):
     # because staff typed a user id (a manager could otherwise re-link a member to a login of their own).
     readonly_fields = ["user", "member_number", "referral_code", "points_balance", "pending_points", "lifetime_points",
                        "tier_achieved_at", "tier_period_end", "referred_by", "referral_rewarded_at", "created_at",
-                       "updated_at"]
+                       "updated_at", "marketing_consent_at", "marketing_consent_wording", "erased_at", "erased_by",
+                       "erasure_reason"]
     date_hierarchy = "created_at"
     change_form_template = "admin/members/member/change_form.html"
+    actions = ["erase_personal_data"]
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("members.erase_member")
+
+    @admin.action(description=_("Erase the personal data of the selected members…"), permissions=["erase"])
+    def erase_personal_data(self, request, queryset):
+        """On a member's request (or the law's): their personal data anonymised everywhere, their login deleted,
+        unused vouchers cancelled; points history and purchases stay, anonymous. Asks for the reason first."""
+        members = list(queryset.filter(erased_at__isnull=True))
+        form = ErasureForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            for member in members:
+                member_erase(member=member, reason=form.cleaned_data["reason"], by=request.user)
+            self.message_user(request, ngettext("Erased the personal data of %(count)d member.",
+                                                "Erased the personal data of %(count)d members.", len(members))
+                              % {"count": len(members)}, messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/members/member/erase.html", {
+            **self.admin_site.each_context(request), "title": _("Erase personal data"), "members": members,
+            "form": form, "opts": self.model._meta, "action": "erase_personal_data",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         member = self.get_object(request, object_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.exceptions import Conflict, NotFound
+from config.exceptions import Conflict, DomainError, NotFound
 
 
 class MemberNotFound(NotFound):
@@ -27,3 +27,11 @@ class MemberExists(Conflict):
 
     def __init__(self, *, member_id: int, field: str = "email"):
         super().__init__(field=field, extra={"id": member_id})
+
+
+class PasswordIncorrect(DomainError):
+    """A step that needs the member's password (erasing the account) was given another one."""
+
+    code = "password_incorrect"
+    status_code = 403
+    default_detail = "The password is not correct."

@@ -42,6 +42,9 @@ class User(AbstractUser):
     # The referral code typed (or brought by an invitation link) at sign-up, kept until the e-mail address is
     # verified: only then does the login get its member (members.adapters), and only then may the code apply.
     signup_referral_code = models.CharField(max_length=16, blank=True, default="", editable=False)
+    # Likewise the optional birthday and marketing consent given at sign-up, applied to the member it gets.
+    signup_birthday = models.DateField(null=True, blank=True, editable=False)
+    signup_marketing_consent = models.BooleanField(default=False, db_default=False, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -125,6 +128,13 @@ class Member(TimeStampedModel):
     referral_rewarded_at = models.DateTimeField(null=True, blank=True, editable=False)
     marketing_consent = models.BooleanField(default=False)
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
+    marketing_consent_wording = models.CharField(
+        max_length=500, blank=True, db_default="", help_text="What the member agreed to, in their language.")
+    # Personal data erased (members.services.privacy.member_erase): the row stays, anonymous, for the ledger.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  editable=False, help_text="The staff member who erased it; empty: the member.")
+    erasure_reason = models.CharField(max_length=300, blank=True, default="", db_default="", editable=False)
     # The member's language for pages and e-mails; empty until they or their browser chose one.
     language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES, db_default="",
                                 help_text="Pages and e-mails in this language; empty: the program's default.")
@@ -142,9 +152,14 @@ class Member(TimeStampedModel):
                 Lower("email"), condition=~models.Q(email=""), name="member_email_ci_unique"
             ),
         ]
+        permissions = [("erase_member", "Can erase a member's personal data")]
 
     def __str__(self) -> str:
         return f"{self.member_number} {self.email}".strip()
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
 
 class Scope(models.TextChoices):

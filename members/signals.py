@@ -14,3 +14,7 @@ member_leaderboard_visibility_changed = Signal()  # kwargs: member_id, old, new
 # is written. A receiver refuses the referral by raising a config.exceptions.DomainError (loyalty refuses members
 # who already have a confirmed purchase: members knows nothing of purchases).
 referral_applying = Signal()  # kwargs: member, referrer
+# Sent by members.services.member_erase inside its transaction, with the member's row locked, before members
+# anonymises the member itself: each app anonymises or cancels what it holds of the member (free texts, unused
+# vouchers, ...). A receiver that raises rolls the whole erasure back.
+member_erasing = Signal()  # kwargs: member, now

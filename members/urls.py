@@ -7,4 +7,7 @@ from members import views
 urlpatterns = [
     path("r/<str:code>/", views.referral_landing, name="referral"),
     path("language/", views.language_set, name="language"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/data/", views.profile_data, name="profile-data"),
+    path("profile/delete/", views.profile_delete, name="profile-delete"),
 ]

@@ -12,3 +12,12 @@ class RewardsConfig(AppConfig):
 
         challenge_completed.connect(challenge_voucher_issue, sender=Challenge,
                                     dispatch_uid="rewards.challenge_voucher_issue")
+
+        # A member's redemptions in their personal-data export; their unused vouchers cancelled on erasure.
+        from members.services import personal_data_register
+        from members.signals import member_erasing
+        from rewards.selectors import member_redemptions_export
+        from rewards.services.vouchers import vouchers_cancel_on_erasure
+
+        personal_data_register("redemptions", member_redemptions_export)
+        member_erasing.connect(vouchers_cancel_on_erasure, dispatch_uid="rewards.vouchers_cancel_on_erasure")

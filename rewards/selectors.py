@@ -84,3 +84,23 @@ def voucher_list(*, member: Member) -> QuerySet[Voucher]:
 
 def voucher_get_for_member(*, member: Member, voucher_id: int) -> Voucher | None:
     return voucher_list(member=member).filter(pk=voucher_id).first()
+
+
+def member_redemptions_export(member: Member) -> list[dict]:
+    """The member's redemptions and their vouchers (members.services.personal_data_export)."""
+    redemptions = (Redemption.objects.filter(member=member).select_related("reward", "voucher")
+                   .order_by("created_at", "pk"))
+    out = []
+    for r in redemptions:
+        voucher = getattr(r, "voucher", None)
+        out.append({
+            "reward": r.reward.name, "points_spent": r.points_spent, "source": r.source,
+            "at": r.created_at.isoformat(),
+            "voucher": None if voucher is None else {
+                "code": voucher.code_display, "status": voucher.status, "value": str(voucher.value)
+                if voucher.value is not None else None, "currency": voucher.currency,
+                "expires_at": voucher.expires_at.isoformat() if voucher.expires_at else None,
+                "used_at": voucher.used_at.isoformat() if voucher.used_at else None,
+            },
+        })
+    return out

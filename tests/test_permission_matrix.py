@@ -101,6 +101,7 @@ ADMIN_ACTIONS: dict[str, tuple[str, str]] = {
     "feedback.Review": ("approve_reviews reject_reviews", ""),
     "feedback.Survey": ("delete_selected", ""),
     "loyalty.EarningRule": ("delete_selected", ""),
+    "members.Member": ("erase_personal_data", ""),
     "members.Tier": ("delete_selected", ""),
     "rewards.ChallengeReward": ("delete_selected", ""),
     "rewards.Reward": ("delete_selected activate deactivate", ""),
@@ -170,6 +171,8 @@ API: dict[tuple[str, str], tuple[str, ...]] = {
     ("me-reviews", "GET"): _MEMBER,
     ("me-reviews", "POST"): _MEMBER,
     ("me-review", "PATCH"): _MEMBER,
+    ("me-export", "GET"): _MEMBER,
+    ("me-erasure", "POST"): _MEMBER,
     ("reward-list", "GET"): _PUBLIC,
     ("product-reviews", "GET"): _PUBLIC,
     ("survey-link", "GET"): _PUBLIC,  # the signed link in the URL is the credential
@@ -205,6 +208,9 @@ PORTAL: dict[str, tuple[str, str, str]] = {
     "leaderboard": ("login", "200", "200"),
     "referral": ("302", "302", "302"),
     "language": ("405", "405", "405"),  # POST-only, for everyone (guests choose a language too)
+    "profile": ("login", "200", "200"),
+    "profile-data": ("login", "200", "200"),
+    "profile-delete": ("login", "200", "200"),
     "rewards": ("login", "200", "200"),
     "reward": ("login", "200", "200"),
     "redeem": ("login", "200", "200"),

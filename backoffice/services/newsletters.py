@@ -514,3 +514,9 @@ def newsletter_stats_annotate(qs: QuerySet[Newsletter]) -> QuerySet[Newsletter]:
         n_failed=Count("deliveries", filter=Q(deliveries__status=status.FAILED)),
         n_unsubscribed=Count("deliveries", filter=Q(deliveries__unsubscribed_at__isnull=False)),
     )
+
+
+def newsletter_deliveries_erase(*, member, now, **kwargs) -> None:
+    """members' `member_erasing`: the addresses the member's newsletters went to are forgotten (the deliveries stay,
+    for the once-per-member rule and the send statistics)."""
+    NewsletterDelivery.objects.filter(member=member).exclude(email="").update(email="")

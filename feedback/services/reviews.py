@@ -221,6 +221,8 @@ def review_reviewer_name(*, review: Review) -> str:
     """The reviewer as the public sees them. A member hidden from the leaderboards is a neutral label — no
     name and no part of the member number; the others as on the boards (display name or "Member 1234")."""
     m = review.member
+    if m.erased_at is not None:
+        return gettext("Former member")
     if m.leaderboard_visibility == Member.LeaderboardVisibility.HIDDEN:
         return gettext("Verified customer") if review.verified else gettext("Customer")
     return member_public_name(display_name=m.display_name, member_number=m.member_number,

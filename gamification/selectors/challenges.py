@@ -92,3 +92,18 @@ def challenge_board(*, challenge_id: int, member: Member | None = None, limit: i
         ahead = visible.filter(progress__gt=mine).exclude(member=member).count() if mine else None
         board["me"] = {"progress": mine or Decimal("0"), "rank": ahead + 1 if mine else None}
     return board
+
+
+def member_challenges_export(member: Member) -> dict:
+    """The member's challenge progress and badges (members.services.personal_data_export)."""
+    participations = (ChallengeParticipation.objects.filter(member=member).select_related("challenge")
+                      .order_by("period_start", "pk"))
+    badges = MemberBadge.objects.filter(member=member).select_related("badge").order_by("earned_at", "pk")
+    return {
+        "challenges": [{
+            "challenge": p.challenge.title, "period_start": p.period_start.isoformat(),
+            "period_end": p.period_end.isoformat(), "joined_at": p.joined_at.isoformat(), "progress": str(p.progress),
+            "completed_at": p.completed_at.isoformat() if p.completed_at else None,
+        } for p in participations],
+        "badges": [{"badge": b.badge.name, "earned_at": b.earned_at.isoformat()} for b in badges],
+    }

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from loyalty import selectors
 from loyalty.models import LedgerEntry
-from loyalty.services import ledger_entry_member_description
+from loyalty.selectors import ledger_entry_member_description
 from members.api import TierSerializer
 from members.models import Member, Scope
 from members.permissions import IsIntegration

@@ -3,12 +3,7 @@ once (`batch`) and the CSV history import (`importer`), expiry and its notices (
 (`tiers`), staff adjustments and the welcome bonus (`adjustments`). Points move only through `loyalty.ledger`.
 """
 
-from loyalty.services.adjustments import (
-    ADJUSTMENT_PREFIX,
-    ledger_entry_member_description,
-    points_adjust,
-    welcome_bonus_credit,
-)
+from loyalty.services.adjustments import points_adjust, welcome_bonus_credit
 from loyalty.services.batch import purchases_record_batch
 from loyalty.services.expiry import expiry_notices_send, lots_expire_due
 from loyalty.services.importer import ImportReport, purchases_import
@@ -25,12 +20,10 @@ from loyalty.services.returns import purchase_return
 from loyalty.services.tiers import tiers_close_due
 
 __all__ = [
-    "ADJUSTMENT_PREFIX",
     "ImportReport",
     "ItemIn",
     "PurchaseIn",
     "expiry_notices_send",
-    "ledger_entry_member_description",
     "lots_expire_due",
     "points_adjust",
     "purchase_confirm",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,26 +13,13 @@ from django.db import transaction
 from config.exceptions import DomainError
 from loyalty import ledger
 from loyalty.models import LedgerEntry
+from loyalty.selectors import ADJUSTMENT_PREFIX
 from members.models import Member
 
 if TYPE_CHECKING:
     from members.models import User
 
 Kind = LedgerEntry.Kind
-
-
-ADJUSTMENT_PREFIX = "Adjustment by our team: "
-# Entries written before 2026-12-01 read "Adjustment by <staff e-mail>: <reason>"; the ledger is append-only,
-# so they keep that text and are rewritten when shown (an e-mail address holds no colon).
-_NAMED_ADJUSTMENT = re.compile(r"^Adjustment by [^:\n]*: ")
-
-
-def ledger_entry_member_description(*, entry: LedgerEntry) -> str:
-    """The description a member (and an integration) reads for a ledger entry: the stored text, except that
-    a staff adjustment never names who made it (staff see the author in the ledger admin)."""
-    if entry.kind == Kind.ADJUST:
-        return _NAMED_ADJUSTMENT.sub(ADJUSTMENT_PREFIX, entry.description, count=1)
-    return entry.description
 
 
 @transaction.atomic

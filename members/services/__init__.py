@@ -10,6 +10,7 @@ from members.services.accounts import (
     member_enrol,
     member_profile_update,
 )
+from members.services.privacy import PERSONAL_DATA, member_erase, personal_data_export, personal_data_register
 from members.services.referrals import (
     REFERRAL_CHAIN_LIMIT,
     referral_apply,
@@ -37,6 +38,7 @@ from members.services.tokens import (
 
 __all__ = [
     "DISPLAY_NAME_MAX",
+    "PERSONAL_DATA",
     "REFERRAL_CHAIN_LIMIT",
     "TIERS_CACHE_KEY",
     "TOKEN_PREFIX",
@@ -48,7 +50,10 @@ __all__ = [
     "member_create",
     "member_create_for_user",
     "member_enrol",
+    "member_erase",
     "member_profile_update",
+    "personal_data_export",
+    "personal_data_register",
     "referral_apply",
     "referral_mark_rewarded",
     "referrer_get_by_code",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from config.exceptions import DomainError
+from config.exceptions import Conflict, DomainError
 from members.codes import member_number_generate, referral_code_generate
 from members.exceptions import MemberExists
 from members.models import Member, Tier, User
@@ -113,10 +116,12 @@ def display_name_validate(value: str) -> str:
     """Trimmed display name; refuses markup and anything over 40 characters."""
     value = " ".join(value.split())
     if len(value) > DISPLAY_NAME_MAX:
-        raise DomainError(f"A display name has at most {DISPLAY_NAME_MAX} characters.",
+        raise DomainError(ngettext("A display name has at most %(max)d character.",
+                                   "A display name has at most %(max)d characters.", DISPLAY_NAME_MAX)
+                          % {"max": DISPLAY_NAME_MAX},
                           field="display_name", code="invalid_display_name")
     if any(ch in value for ch in "<>&\"'`{}") or any(not ch.isprintable() for ch in value):
-        raise DomainError("A display name may not contain markup or special characters (< > & \" ' ` { }).",
+        raise DomainError(_("A display name may not contain markup or special characters (< > & \" ' ` { })."),
                           field="display_name", code="invalid_display_name")
     return value
 
@@ -129,35 +134,78 @@ def language_validate(language: str) -> str:
     return language
 
 
+NAME_MAX = 80
+BIRTHDAY_MAX_AGE_YEARS = 120
+# What the member agrees to when they tick the marketing box; recorded with their consent (and its time).
+MARKETING_CONSENT_WORDING = gettext_lazy(
+    "Yes, send me offers and news of the program by e-mail. I can withdraw this at any time in my profile or "
+    "through the link in every e-mail.")
+
+
+def name_validate(value: str, *, field: str) -> str:
+    """A first or last name: trimmed, at most 80 characters, no markup or control characters."""
+    value = " ".join(value.split())
+    if len(value) > NAME_MAX:
+        raise DomainError(ngettext("A name has at most %(max)d character.", "A name has at most %(max)d characters.",
+                                   NAME_MAX) % {"max": NAME_MAX}, field=field,
+                          code="invalid_name")
+    if any(ch in value for ch in "<>&\"`{}") or any(not ch.isprintable() for ch in value):
+        raise DomainError(_("A name may not contain markup or special characters."), field=field,
+                          code="invalid_name")
+    return value
+
+
+def birthday_validate(value: date, *, today: date | None = None) -> date:
+    """A birthday: not in the future and not more than 120 years ago."""
+    today = today or timezone.localdate()
+    if value > today or value.year < today.year - BIRTHDAY_MAX_AGE_YEARS:
+        raise DomainError(_("Enter your real date of birth."), field="birthday", code="invalid_birthday")
+    return value
+
+
 @transaction.atomic
 def member_profile_update(
     *, member: Member, display_name: str | None = None, marketing_consent: bool | None = None,
-    leaderboard_visibility: str | None = None, language: str | None = None,
+    leaderboard_visibility: str | None = None, language: str | None = None, first_name: str | None = None,
+    last_name: str | None = None, birthday: date | None = None, now: datetime | None = None,
 ) -> Member:
-    """Change what the member may change about themselves. Everything is checked before anything is written."""
+    """Change what the member may change about themselves. Everything is checked before anything is written.
+
+    The birthday can be given once: it drives a yearly reward, so changing it afterwards is for staff
+    (409 `birthday_locked`). Giving marketing consent records its time and the wording agreed to."""
+    now = now or timezone.now()
     if display_name is not None:
         display_name = display_name_validate(display_name)
     if language is not None:
         language = language_validate(language)
+    if first_name is not None:
+        first_name = name_validate(first_name, field="first_name")
+    if last_name is not None:
+        last_name = name_validate(last_name, field="last_name")
+    if birthday is not None:
+        birthday = birthday_validate(birthday)
     if leaderboard_visibility is not None and leaderboard_visibility not in Member.LeaderboardVisibility.values:
-        raise DomainError(f"Leaderboard visibility is one of {', '.join(Member.LeaderboardVisibility.values)}.",
+        raise DomainError(_("Choose how you appear on the leaderboards from the options offered."),
                           field="leaderboard_visibility", code="invalid_leaderboard_visibility")
     member = Member.objects.select_for_update().get(pk=member.pk)
+    if birthday is not None and member.birthday is not None and birthday != member.birthday:
+        raise Conflict(_("Your birthday is set already; to correct it, contact us."), field="birthday",
+                       code="birthday_locked")
     fields = ["updated_at"]
-    if display_name is not None:
-        member.display_name = display_name
-        fields.append("display_name")
+    for name, value in (("display_name", display_name), ("first_name", first_name), ("last_name", last_name),
+                        ("language", language), ("birthday", birthday)):
+        if value is not None and value != getattr(member, name):
+            setattr(member, name, value)
+            fields.append(name)
     old_visibility = member.leaderboard_visibility
     if leaderboard_visibility is not None and leaderboard_visibility != old_visibility:
         member.leaderboard_visibility = leaderboard_visibility
         fields.append("leaderboard_visibility")
-    if language is not None and language != member.language:
-        member.language = language
-        fields.append("language")
     if marketing_consent is not None and marketing_consent != member.marketing_consent:
         member.marketing_consent = marketing_consent
-        member.marketing_consent_at = timezone.now()
-        fields += ["marketing_consent", "marketing_consent_at"]
+        member.marketing_consent_at = now
+        member.marketing_consent_wording = str(MARKETING_CONSENT_WORDING) if marketing_consent else ""
+        fields += ["marketing_consent", "marketing_consent_at", "marketing_consent_wording"]
     member.save(update_fields=fields)
     if member.leaderboard_visibility != old_visibility:
         member_leaderboard_visibility_changed.send(sender=Member, member_id=member.pk, old=old_visibility,

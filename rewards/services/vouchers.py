@@ -129,3 +129,13 @@ def vouchers_expire_due(*, now: datetime | None = None) -> int:
     )
 
 
+
+
+def vouchers_cancel_on_erasure(*, member: Member, now: datetime, **kwargs: object) -> int:
+    """members' `member_erasing`: the member's unused vouchers are cancelled (points and stock come back, as
+    for any cancellation), so that no code stays valid for an account that no longer exists."""
+    unused = Voucher.objects.filter(member=member, status=Voucher.Status.ISSUED).exclude(expires_at__lte=now)
+    ids = list(unused.values_list("pk", flat=True))
+    for voucher_id in ids:
+        voucher_cancel(voucher_id=voucher_id, reason="account deleted", now=now)
+    return len(ids)

@@ -128,3 +128,22 @@ def test_logout_ends_the_session(client, member, password):
     assert "_auth_user_id" in client.session
     client.post("/accounts/logout/")
     assert "_auth_user_id" not in client.session
+
+
+def test_birthday_and_marketing_consent_at_sign_up_reach_the_member(client):
+    client.post(SIGNUP, {"email": "bday@example.test", "password1": "a-long-secret-phrase",
+                         "password2": "a-long-secret-phrase", "birthday": "1992-07-14", "marketing_consent": "on"})
+    assert not Member.objects.filter(email="bday@example.test").exists()
+    _verify_last_mail(client)
+    member = Member.objects.get(email="bday@example.test")
+    assert member.birthday.isoformat() == "1992-07-14"
+    assert member.marketing_consent and member.marketing_consent_at and "offers" in member.marketing_consent_wording
+    user = User.objects.get(email="bday@example.test")
+    assert user.signup_birthday is None and not user.signup_marketing_consent
+
+
+@pytest.mark.parametrize("birthday", ["2999-01-01", "1700-01-01"])
+def test_an_impossible_birthday_at_sign_up_is_a_form_error(client, birthday):
+    response = client.post(SIGNUP, {"email": "odd@example.test", "password1": "a-long-secret-phrase",
+                                    "password2": "a-long-secret-phrase", "birthday": birthday})
+    assert response.status_code == 200 and not User.objects.filter(email="odd@example.test").exists()
