@@ -9,14 +9,15 @@ LOCKS := requirements/base.txt requirements/dev.txt
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # mypy imports config.test_settings (django-stubs); these placeholder URLs keep that import from starting or
 # joining the embedded servers. Nothing connects to them: type checking needs no database.
-MYPY := DATABASE_URL=postgresql://typecheck@127.0.0.1:9/typecheck REDIS_URL=redis://127.0.0.1:9/0 \
-	FIDELIO_EMBEDDED=0 $(PY) -m mypy
+NO_SERVERS := DATABASE_URL=postgresql://typecheck@127.0.0.1:9/typecheck REDIS_URL=redis://127.0.0.1:9/0 \
+	FIDELIO_EMBEDDED=0 DJANGO_DEBUG=1
+MYPY := $(NO_SERVERS) $(PY) -m mypy
 # make lock LOCK_ARGS=--upgrade (everything to the newest release in its range) or LOCK_ARGS="--upgrade-package Django"
 LOCK_ARGS ?=
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --no-config --no-header --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --generate-hashes $(LOCK_ARGS)
 
-.PHONY: run test chromium lint format typecheck install manage clean lock audit
+.PHONY: run test chromium gettext messages makemessages lint format typecheck install manage clean lock audit
 
 # Exactly the locked versions, hash-checked (pip, setuptools and wheel too), then Fidelio itself without
 # resolving anything: the build uses the locked setuptools, so nothing unpinned is fetched.
@@ -46,12 +47,12 @@ audit: $(STAMP)
 	$(PY) requirements/audit.py requirements/dev.txt
 
 ## The whole platform on embedded PostgreSQL and Redis (data in var/): web :8000, Celery worker and beat.
-run: $(STAMP)
+run: $(STAMP) messages
 	$(PY) config/embedded.py run
 
 ## The whole suite on throwaway embedded PostgreSQL and Redis (or DATABASE_URL / REDIS_URL when set).
 ## (The audit step only warns when this machine cannot reach PyPI's per-release vulnerability data.)
-test: $(STAMP) chromium
+test: $(STAMP) chromium messages
 	$(PY) requirements/audit.py --allow-unreachable requirements/dev.txt
 	$(PY) -m ruff check .
 	$(MYPY)
@@ -70,6 +71,29 @@ chromium:
 			apt-get install -y -qq --no-install-recommends chromium >>"$$log" 2>&1; \
 		then rm -f "$$log"; else cat "$$log" >&2; rm -f "$$log"; exit 1; fi; \
 		test -x /usr/bin/chromium; }
+
+## Debian's gettext (msgfmt) for the translations, from apt when it is missing (as root, or through sudo).
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=; \
+		elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
+		else echo "make: msgfmt is missing; as root: apt-get install gettext" >&2; exit 1; fi; \
+		echo "Installing Debian's gettext for the translations..."; \
+		log=$$(mktemp); \
+		if $$sudo apt-get update -qq >"$$log" 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends gettext >>"$$log" 2>&1; \
+		then rm -f "$$log"; else cat "$$log" >&2; rm -f "$$log"; exit 1; fi; }
+
+## The translations (locale/*/LC_MESSAGES/django.po, in the repository) compiled to .mo files (not committed).
+## The production recipe in the README runs the same `manage.py compilemessages`.
+messages: $(STAMP) gettext
+	@$(NO_SERVERS) $(PY) manage.py compilemessages --locale pl --locale cs --locale ru --locale el -v 0
+
+## The catalogues refreshed from the code and templates (then translate the new entries; `make test` fails on
+## any untranslated or fuzzy one).
+makemessages: $(STAMP) gettext
+	$(NO_SERVERS) $(PY) manage.py makemessages --locale pl --locale cs --locale ru --locale el \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*' --ignore 'tests/*' --ignore 'build/*' --no-obsolete
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

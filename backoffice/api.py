@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -29,7 +31,7 @@ class MetricsReader(BasePermission):
     """A staff user allowed to see the metrics dashboard (the same permission), or an integration token with the
     metrics:read scope."""
 
-    message = "This endpoint is for staff who may see the metrics dashboard and tokens with metrics:read."
+    message = gettext_lazy("This endpoint is for staff who may see the metrics dashboard and tokens with metrics:read.")
 
     def has_permission(self, request, view) -> bool:
         if isinstance(request.user, IntegrationPrincipal):
@@ -51,7 +53,8 @@ def _date_param(request, name: str, default: date | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise DomainError(f"{name} must be a date as YYYY-MM-DD.", field=name, code="invalid_date") from None
+        raise DomainError(_("%(name)s must be a date as YYYY-MM-DD.") % {"name": name}, field=name,
+                          code="invalid_date") from None
 
 
 def _today() -> date:
@@ -73,7 +76,7 @@ class MetricsSummaryApi(APIView):
         snapshot = (MetricSnapshot.objects.filter(period=MetricSnapshot.Period.ALL, as_of__lte=as_of)
                     .order_by("-as_of").first())
         if snapshot is None:
-            raise NotFound("No metric rollup on or before this day.", code="no_snapshot")
+            raise NotFound(_("No metric rollup on or before this day."), code="no_snapshot")
         return Response({"as_of": snapshot.as_of, "computed_at": snapshot.created_at, **snapshot.metrics})
 
 
@@ -91,11 +94,11 @@ class MetricsPeriodsApi(APIView):
     def get(self, request):
         period = request.query_params.get("period", "month")
         if period not in ("month", "quarter"):
-            raise DomainError("period must be month or quarter.", field="period", code="invalid_period")
+            raise DomainError(_("period must be month or quarter."), field="period", code="invalid_period")
         end = _date_param(request, "to", _today())
         start = _date_param(request, "from", date(end.year - 1, end.month, 1))
         if start > end:
-            raise DomainError("from must not be after to.", field="from", code="invalid_range")
+            raise DomainError(_("from must not be after to."), field="from", code="invalid_range")
         rows = (MetricSnapshot.objects.filter(period=period, period_start__lte=end, period_end__gt=start)
                 .order_by("period_start", "-as_of").distinct("period_start")[:MAX_PERIOD_ROWS])
         return Response({"period": period, "results": [

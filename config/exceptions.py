@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     """A business rule refused the request. Subclasses set a stable `code` and an HTTP status."""
 
     code = "invalid"
     status_code = 400
-    default_detail = "The request could not be processed."
+    # Lazy (gettext_lazy): the text is looked up in the language active when it is shown — the API's
+    # exception handler turns it into a str while the request's language is active (config.api).
+    default_detail: str | Promise = _("The request could not be processed.")
 
-    def __init__(self, detail: str | None = None, *, field: str | None = None, code: str | None = None,
-                 extra: dict[str, Any] | None = None):
-        self.detail = detail or self.default_detail
+    def __init__(self, detail: str | Promise | None = None, *, field: str | None = None,
+                 code: str | None = None, extra: dict[str, Any] | None = None):
+        self.detail: str | Promise = detail or self.default_detail
         self.field = field
         self.extra = extra or {}  # more members of the error body, e.g. the id of what already exists
         if code:
@@ -25,7 +30,7 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     status_code = 404
-    default_detail = "Not found."
+    default_detail = _("Not found.")
 
 
 class Conflict(DomainError):
@@ -33,10 +38,10 @@ class Conflict(DomainError):
 
     code = "conflict"
     status_code = 409
-    default_detail = "The request conflicts with the current state."
+    default_detail = _("The request conflicts with the current state.")
 
 
 class Gone(DomainError):
     code = "gone"
     status_code = 410
-    default_detail = "This is no longer available."
+    default_detail = _("This is no longer available.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from django.utils.translation import gettext as _
+
 from config.exceptions import DomainError
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -20,11 +22,11 @@ def idempotency_key_validate(key: str | None, *, required: bool) -> str:
     """The Idempotency-Key header's value, checked: visible ASCII, at most 255 characters ("" when absent)."""
     if key is None or key == "":
         if required:
-            raise DomainError("Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot redeem twice.",
+            raise DomainError(_("Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot redeem twice."),
                               field="Idempotency-Key", code="idempotency_key_required")
         return ""
     if not _KEY_RE.fullmatch(key):
-        raise DomainError("The Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal).",
+        raise DomainError(_("The Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal)."),
                           field="Idempotency-Key", code="invalid_idempotency_key")
     return key
 

@@ -53,6 +53,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- applications ------------------------------------------------------------------------------------
 INSTALLED_APPS = [
+    "modeltranslation",  # before the admin: staff-entered content per language (*/translation.py)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "import_export",
     "allauth",
     "allauth.account",
+    "allauth.usersessions",  # the member's sessions, "log out everywhere else" (/accounts/sessions/)
     # Fidelio, in dependency order (each imports only those above it)
     "members",
     "loyalty",
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -277,7 +280,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Fidelio] "
+# Subjects carry the program's name: members.mail renders allauth's messages too (members.adapters).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 
 # --- REST API ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -367,6 +371,8 @@ if not DEBUG:
         raise ImproperlyConfigured("FIDELIO_PUBLIC_URL must be an https:// address in production.")
 FIDELIO_PUBLIC_URL = FIDELIO_PUBLIC_URL.rstrip("/")
 FIDELIO_CURRENCY = env.str("FIDELIO_CURRENCY", default="EUR")
+# Marketing consent counts only after the member confirms it through a link mailed to them (members.services.consent).
+FIDELIO_DOUBLE_OPT_IN = env.bool("FIDELIO_DOUBLE_OPT_IN", default=False)
 FIDELIO_TIME_ZONE = env.str("FIDELIO_TIME_ZONE", default="Europe/Berlin")
 # Points engine (see docs/points.md for how these combine).
 FIDELIO_POINTS_PER_UNIT = env.str("FIDELIO_POINTS_PER_UNIT", default="1")  # base rate without a base rule
@@ -409,7 +415,16 @@ FIDELIO_IMPORT_MAX_BYTES = env.int("FIDELIO_IMPORT_MAX_BYTES", default=2 * 1024 
 LANGUAGE_CODE = "en"
 # The portal's languages (docs/decisions.md "Five languages"), each named in itself.
 LANGUAGES = [("en", "English"), ("pl", "Polski"), ("cs", "Čeština"), ("ru", "Русский"), ("el", "Ελληνικά")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The catalogues (locale/<language>/LC_MESSAGES/django.po) are in the repository; the .mo files are compiled by
+# `make run`, `make test` and the production recipe. DJANGO_LOCALE_PATH lets the catalogue test extract into a copy.
+LOCALE_PATHS = [Path(env.str("DJANGO_LOCALE_PATH", default=str(BASE_DIR / "locale")))]
+# Staff-entered content that members read (reward, tier, challenge and badge names, survey questions, newsletters)
+# has a column per language (django-modeltranslation, */translation.py); a missing translation reads as English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# Content created in code (imports, seed_demo, services) while another language is active still gets its English
+# text, so it never reads as empty in English.
+MODELTRANSLATION_AUTO_POPULATE = "required"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
@@ -448,6 +463,10 @@ else:
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
     EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="")  # for EMAIL_BACKEND=…filebased.EmailBackend
+# Transactional mail caused by a request (members.mail.mail_queue) is delivered after commit by the Celery task
+# members.tasks.mail_deliver; off, it is sent at once in the process (the test settings do that).
+FIDELIO_MAIL_VIA_CELERY = env.bool("FIDELIO_MAIL_VIA_CELERY", default=True)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fidelio <no-reply@fidelio.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10

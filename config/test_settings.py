@@ -13,6 +13,7 @@ from config.settings import CACHES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+FIDELIO_MAIL_VIA_CELERY = False  # mail_queue sends at once in the test process (the smoke test uses Celery)
 CACHES["default"]["KEY_PREFIX"] = "fidelio-test"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

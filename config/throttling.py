@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.translation import ngettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_redis import get_redis_connection
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
@@ -55,9 +57,9 @@ def limit_hit(key: str, rate: str) -> int | None:
 class RateLimited(DomainError):
     code = "rate_limited"
     status_code = 429
-    default_detail = "Too many requests; try again later."
+    default_detail = gettext_lazy("Too many requests; try again later.")
 
-    def __init__(self, retry_after: int, detail: str | None = None, *, field: str | None = None,
+    def __init__(self, retry_after: int, detail: str | Promise | None = None, *, field: str | None = None,
                  code: str | None = None):
         self.retry_after = retry_after
         super().__init__(detail, field=field, code=code)
@@ -77,7 +79,8 @@ def member_write_limit(*, member_id: int, action: str) -> None:
     per member and action. Raises RateLimited (429) past it."""
     wait = limit_hit(f"member:{member_id}:{action}", settings.FIDELIO_MEMBER_WRITE_RATE)
     if wait is not None:
-        raise RateLimited(wait, "You have sent this form many times in a short while. " + wait_text(wait))
+        raise RateLimited(wait, _("You have sent this form many times in a short while. %(try_again)s") % {
+            "try_again": wait_text(wait)})
 
 
 class _CallerThrottle(BaseThrottle):

@@ -14,3 +14,9 @@ class FeedbackConfig(AppConfig):
 
         personal_data_register("feedback", member_feedback_export)
         member_erasing.connect(feedback_erase, dispatch_uid="feedback.erase")
+
+        # Survey titles in the member's language in their points history (one query a page).
+        from feedback.models import Survey
+        from loyalty.selectors import ledger_subject_register
+
+        ledger_subject_register("survey", lambda ids: {s.pk: s.title for s in Survey.objects.filter(pk__in=ids)})

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from loyalty.models import LedgerEntry, Purchase
 from members.models import Member, Tier
@@ -134,9 +135,9 @@ class SurveyAnswer(models.Model):
 # ------------------------------------------------------------------------------------------------- reviews
 class Review(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for moderation"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", pgettext_lazy("review status", "Waiting for moderation")
+        APPROVED = "approved", pgettext_lazy("review status", "Approved")
+        REJECTED = "rejected", pgettext_lazy("review status", "Rejected")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="reviews")
     sku = models.CharField(max_length=100, db_index=True)
@@ -180,12 +181,12 @@ class FeedbackRecord(models.Model):
         PORTAL = "portal", "Member portal"
 
     class Category(models.TextChoices):
-        PRODUCT = "product", "Product"
-        DELIVERY = "delivery", "Delivery"
-        SERVICE = "service", "Service"
-        WEBSITE = "website", "Website"
-        PRICE = "price", "Price"
-        OTHER = "other", "Other"
+        PRODUCT = "product", pgettext_lazy("feedback category", "Product")
+        DELIVERY = "delivery", pgettext_lazy("feedback category", "Delivery")
+        SERVICE = "service", pgettext_lazy("feedback category", "Service")
+        WEBSITE = "website", pgettext_lazy("feedback category", "Website")
+        PRICE = "price", pgettext_lazy("feedback category", "Price")
+        OTHER = "other", pgettext_lazy("feedback category", "Other")
 
     class Sentiment(models.TextChoices):
         POSITIVE = "positive", "Positive"
@@ -193,16 +194,16 @@ class FeedbackRecord(models.Model):
         NEGATIVE = "negative", "Negative"
 
     class Kind(models.TextChoices):
-        COMPLAINT = "complaint", "Complaint"
-        SUGGESTION = "suggestion", "Suggestion"
-        PRAISE = "praise", "Praise"
-        QUESTION = "question", "Question"
+        COMPLAINT = "complaint", pgettext_lazy("feedback kind", "Complaint")
+        SUGGESTION = "suggestion", pgettext_lazy("feedback kind", "Suggestion")
+        PRAISE = "praise", pgettext_lazy("feedback kind", "Praise")
+        QUESTION = "question", pgettext_lazy("feedback kind", "Question")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", pgettext_lazy("feedback status", "Open")
+        IN_PROGRESS = "in_progress", pgettext_lazy("feedback status", "In progress")
+        RESOLVED = "resolved", pgettext_lazy("feedback status", "Resolved")
+        CLOSED = "closed", pgettext_lazy("feedback status", "Closed")
 
     member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="feedback")
     channel = models.CharField(max_length=8, choices=Channel.choices)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from feedback.models import FeedbackRecord, Review, SurveyResponse
+from django.db.models import Prefetch
+
+from feedback.models import FeedbackRecord, Review, SurveyAnswer, SurveyResponse
 from members.models import Member
 
 
@@ -16,7 +18,8 @@ def _iso(moment: datetime | None) -> str | None:
 def member_feedback_export(member: Member) -> dict:
     reviews = Review.objects.filter(member=member).order_by("created_at", "pk")
     responses = (SurveyResponse.objects.filter(member=member).select_related("survey")
-                 .prefetch_related("answers__question").order_by("created_at", "pk"))
+                 .prefetch_related(Prefetch("answers", SurveyAnswer.objects.select_related("question")))
+                 .order_by("created_at", "pk"))
     records = FeedbackRecord.objects.filter(member=member).order_by("created_at", "pk")
     return {
         "reviews": [{

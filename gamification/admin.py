@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
+from modeltranslation.admin import TranslationAdmin
 
 from gamification.models import Badge, Challenge
 
 
 @admin.register(Badge)
-class BadgeAdmin(admin.ModelAdmin):
+class BadgeAdmin(TranslationAdmin):
     list_display = ["icon", "name", "how_to_earn", "holders_count", "sort_order"]
     list_display_links = ["name"]
     search_fields = ["name", "description", "how_to_earn"]
@@ -25,7 +26,7 @@ class BadgeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Challenge)
-class ChallengeAdmin(admin.ModelAdmin):
+class ChallengeAdmin(TranslationAdmin):
     """Create and schedule challenges; each row shows participants, completion rate and points granted."""
 
     list_display = ["icon", "title", "goal", "target", "starts_at", "ends_at", "recurrence", "enrolment",

@@ -8,6 +8,7 @@ tokens and guests get 401/403. `/me/challenges` and `/me/badges` take a customer
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -54,8 +55,8 @@ def _limit(raw: str | None) -> int:
     if raw is None:
         return leaderboards.TOP_MAX
     if not raw.isdigit() or not 1 <= int(raw) <= leaderboards.TOP_MAX:
-        raise DomainError(f"limit is a whole number from 1 to {leaderboards.TOP_MAX}.", field="limit",
-                          code="invalid_limit")
+        raise DomainError(_("limit is a whole number from 1 to %(max)d.") % {"max": leaderboards.TOP_MAX},
+                          field="limit", code="invalid_limit")
     return int(raw)
 
 
@@ -80,7 +81,7 @@ class LeaderboardApi(APIView):
             return Response(leaderboards.board_top(period=board, limit=limit,
                                                    viewer_id=viewer.pk if viewer else None))
         if around != "me":
-            raise DomainError("around takes the value me.", field="around", code="invalid_around")
+            raise DomainError(_("around takes the value me."), field="around", code="invalid_around")
         permission = IsMember()
         if not permission.has_permission(request, self):
             self.permission_denied(request, message=permission.message)

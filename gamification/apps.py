@@ -29,10 +29,22 @@ class GamificationConfig(AppConfig):
 
         personal_data_register("challenges", member_challenges_export)
 
+        # The member's running challenges on the portal's home page.
+        from gamification.portal import home_challenges
+        from members.portal import home_section_register
+
+        home_section_register(home_challenges)
+
+        # Challenge titles in the member's language in their points history (one query a page).
+        from gamification.models import Challenge
+        from loyalty.selectors import ledger_subject_register
+
+        ledger_subject_register("challenge",
+                                lambda ids: {c.pk: c.title for c in Challenge.objects.filter(pk__in=ids)})
+
         # The memoised list of active challenges follows every change staff make to them.
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from gamification.models import Challenge
         from gamification.services.challenges import challenges_changed
 
         for signal in (post_save, post_delete):

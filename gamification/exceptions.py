@@ -1,26 +1,28 @@
+from django.utils.translation import gettext_lazy as _
+
 from config.exceptions import Conflict, NotFound
 
 
 class ChallengeNotFound(NotFound):
     code = "challenge_not_found"
-    default_detail = "No such challenge."
+    default_detail = _("No such challenge.")
 
 
 class ChallengeClosed(Conflict):
     code = "challenge_closed"
-    default_detail = "This challenge has ended."
+    default_detail = _("This challenge has ended.")
 
 
 class ChallengeNotOpen(Conflict):
     code = "challenge_not_open"
-    default_detail = "This challenge has not started yet."
+    default_detail = _("This challenge has not started yet.")
 
 
 class NotInAudience(Conflict):
     code = "not_in_audience"
-    default_detail = "This challenge is for other tiers."
+    default_detail = _("This challenge is for other tiers.")
 
 
 class UnknownPeriod(NotFound):
     code = "unknown_period"
-    default_detail = "Leaderboards exist for these periods: weekly, monthly, all-time."
+    default_detail = _("Leaderboards exist for these periods: weekly, monthly, all-time.")

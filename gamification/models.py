@@ -10,6 +10,8 @@ from datetime import datetime
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.periods import period_bounds
 from loyalty.models import LedgerEntry
@@ -35,22 +37,22 @@ class Badge(models.Model):
 
 class Challenge(models.Model):
     class Goal(models.TextChoices):
-        PURCHASES = "purchases", "Number of purchases"
-        SPEND = "spend", "Amount spent"
-        CATEGORIES = "categories", "Distinct product categories"
-        REVIEWS = "reviews", "Reviews approved"
-        SURVEYS = "surveys", "Surveys answered"
-        REFERRALS = "referrals", "Referrals confirmed"
-        STREAK = "streak", "A purchase in N consecutive weeks"
+        PURCHASES = "purchases", _("Number of purchases")
+        SPEND = "spend", _("Amount spent")
+        CATEGORIES = "categories", _("Distinct product categories")
+        REVIEWS = "reviews", _("Reviews approved")
+        SURVEYS = "surveys", _("Surveys answered")
+        REFERRALS = "referrals", _("Referrals confirmed")
+        STREAK = "streak", _("A purchase in N consecutive weeks")
 
     class Recurrence(models.TextChoices):
-        NONE = "none", "Once (the fixed dates)"
-        WEEKLY = "weekly", "Every week"
-        MONTHLY = "monthly", "Every month"
+        NONE = "none", _("Once (the fixed dates)")
+        WEEKLY = "weekly", _("Every week")
+        MONTHLY = "monthly", _("Every month")
 
     class Enrolment(models.TextChoices):
-        AUTOMATIC = "automatic", "Automatic"
-        OPT_IN = "opt_in", "Opt-in"
+        AUTOMATIC = "automatic", pgettext_lazy("challenge enrolment", "Automatic")
+        OPT_IN = "opt_in", pgettext_lazy("challenge enrolment", "Opt-in")
 
     title = models.CharField(max_length=120)
     description = models.TextField(blank=True)

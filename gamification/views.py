@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from config.exceptions import DomainError, NotFound
@@ -44,7 +46,7 @@ def join(request, challenge_id: int):
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, "You're in! Your progress counts from now.")
+        messages.success(request, _("You're in! Your progress counts from now."))
     return redirect("portal:challenges")
 
 
@@ -61,20 +63,32 @@ def board(request, challenge_id: int):
 # ---------------------------------------------------------------------------------------------- leaderboards
 class LeaderboardSettingsForm(forms.Form):
     leaderboard_visibility = forms.ChoiceField(
-        label="Show me on the leaderboards as", choices=Member.LeaderboardVisibility.choices,
+        label=gettext_lazy("Show me on the leaderboards as"), choices=Member.LeaderboardVisibility.choices,
         widget=forms.RadioSelect,
     )
     display_name = forms.CharField(
-        label="Display name", max_length=DISPLAY_NAME_MAX, required=False, strip=True,
-        help_text=f"Up to {DISPLAY_NAME_MAX} characters, no markup.",
+        label=gettext_lazy("Display name"), max_length=DISPLAY_NAME_MAX, required=False, strip=True,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["display_name"].help_text = ngettext(  # built per request: in the member's language
+            "Up to %(count)d character, no markup.", "Up to %(count)d characters, no markup.", DISPLAY_NAME_MAX,
+        ) % {"count": DISPLAY_NAME_MAX}
+
+
+def _period_label(name: str) -> str:
+    """The leaderboard tab's name: Weekly, Monthly, All time."""
+    labels = {"weekly": pgettext("leaderboard", "Weekly"), "monthly": pgettext("leaderboard", "Monthly"),
+              "all-time": pgettext("leaderboard", "All time")}
+    return labels.get(name) or name.replace("-", " ").capitalize()
 
 
 @member_required
 def leaderboard(request, period: str = "weekly"):
     member = request.member
     if period not in leaderboards.PERIODS:
-        raise Http404("No such leaderboard.")
+        raise Http404(_("No such leaderboard."))
     board = leaderboards.period_get(name=period)
     top = leaderboards.board_top(period=board, viewer_id=member.pk)
     around = leaderboards.board_around(period=board, member=member)
@@ -86,7 +100,7 @@ def leaderboard(request, period: str = "weekly"):
         # program-time dates (the template's date filter would show them in UTC)
         "first_day": board.starts_at.date() if board.starts_at else None,
         "last_day": (board.ends_at - timedelta(days=1)).date() if board.ends_at else None,
-        "periods": [(name, name.replace("-", " ").capitalize()) for name in leaderboards.PERIODS],
+        "periods": [(name, _period_label(name)) for name in leaderboards.PERIODS],
     })
 
 
@@ -107,5 +121,5 @@ def leaderboard_settings(request):
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, "Saved: the leaderboards show you the new way.")
+        messages.success(request, _("Saved: the leaderboards show you the new way."))
     return redirect("portal:leaderboards")

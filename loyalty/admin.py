@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from config.admin_base import ReadOnlyAdmin
 from config.exceptions import DomainError
@@ -76,8 +77,9 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
             else:
-                self.message_user(request, f"{entry.points:+d} points for {entry.member}. "
-                                           f"Balance now {entry.balance_after}.", messages.SUCCESS)
+                self.message_user(request, _("%(points)+d points for %(member)s. Balance now %(balance)d.")
+                                  % {"points": entry.points, "member": entry.member, "balance": entry.balance_after},
+                                  messages.SUCCESS)
                 changelist = reverse("admin:loyalty_ledgerentry_changelist")
                 return redirect(f"{changelist}?member__id__exact={entry.member_id}")
         context = {**self.admin_site.each_context(request), "title": "Adjust points", "form": form,
@@ -95,7 +97,7 @@ class AdjustmentForm(forms.Form):
     def clean_points(self):
         points = self.cleaned_data["points"]
         if points == 0:
-            raise forms.ValidationError("Adjust by a non-zero number of points.")
+            raise forms.ValidationError(_("Adjust by a non-zero number of points."))
         return points
 
 

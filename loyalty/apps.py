@@ -11,11 +11,13 @@ def _welcome_bonus(sender, member, via, **kwargs):
 def _referral_only_before_first_confirmed_purchase(sender, member, referrer, **kwargs):
     """members.referral_apply's hook: a referral counts only before the member's first confirmed purchase
     (the referral bonus is paid on a first confirmed purchase; a later link would pay it on the next one)."""
+    from django.utils.translation import gettext as _
+
     from config.exceptions import Conflict
     from loyalty.models import Purchase
 
     if Purchase.objects.filter(member_id=member.pk, confirmed_at__isnull=False).exists():
-        raise Conflict("Referral codes can be entered only before the first confirmed purchase.",
+        raise Conflict(_("Referral codes can be entered only before the first confirmed purchase."),
                        field="referral_code", code="referral_too_late")
 
 

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.exceptions import DomainError
 from config.periods import add_months
@@ -62,7 +64,7 @@ def _replay(key: str, member_id: int, points_sign: int) -> LedgerEntry | None:
     if entry is None:
         return None
     if entry.member_id != member_id or (entry.points and (entry.points > 0) != (points_sign > 0)):
-        raise IdempotencyConflict(f"Idempotency key {key!r} belongs to another ledger entry.")
+        raise IdempotencyConflict(_("Idempotency key %(key)s belongs to another ledger entry.") % {"key": repr(key)})
     return entry
 
 
@@ -235,8 +237,9 @@ def _debit(*, member: Member | int, points: int, kind: str, description: str, id
         if take > balance:
             if (entry := _replay(idempotency_key, member_id, -1)) is not None:
                 return entry
-            raise InsufficientPoints(f"The member has {balance} points; {points} are needed.", field="points",
-                                     balance=balance)
+            raise InsufficientPoints(ngettext("The member has %(balance)d points; %(count)d is needed.",
+                                              "The member has %(balance)d points; %(count)d are needed.", points)
+                                     % {"balance": balance, "count": points}, field="points", balance=balance)
         with connection.cursor() as cursor:
             cursor.execute(_DEBIT, {
                 "member": member_id, "take": take, "prefer": prefer_lot_of.pk if prefer_lot_of else None,
@@ -311,7 +314,8 @@ def points_reverse(
         now = now or timezone.now()
         done = LedgerEntry.objects.filter(reverses=entry).values_list("idempotency_key", flat=True)
         if any(key != idempotency_key for key in done):  # a debit is given back once
-            raise IdempotencyConflict(f"Ledger entry {entry.pk} has already been reversed.", code="already_reversed")
+            raise IdempotencyConflict(_("Ledger entry %(id)s has already been reversed.") % {"id": entry.pk},
+                                      code="already_reversed")
         if LotDraw.objects.filter(entry=entry).exists():
             return _restore_draws(entry, description=description, idempotency_key=idempotency_key, author=author,
                                   now=now)

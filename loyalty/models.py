@@ -11,16 +11,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from members.models import Member
 
 
 class Purchase(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CONFIRMED = "confirmed", "Confirmed"
-        PARTLY_RETURNED = "partly_returned", "Partly returned"
-        RETURNED = "returned", "Returned"
+        PENDING = "pending", pgettext_lazy("purchase status", "Pending")
+        CONFIRMED = "confirmed", pgettext_lazy("purchase status", "Confirmed")
+        PARTLY_RETURNED = "partly_returned", pgettext_lazy("purchase status", "Partly returned")
+        RETURNED = "returned", pgettext_lazy("purchase status", "Returned")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="purchases")
     source = models.CharField(max_length=40, help_text="The system the order comes from, e.g. 'shop' or 'pos'.")
@@ -112,15 +113,15 @@ class LedgerEntry(models.Model):
     """One signed movement of spendable points. Append-only: a database trigger refuses UPDATE and DELETE."""
 
     class Kind(models.TextChoices):
-        EARN = "earn", "Earned"
-        BONUS = "bonus", "Bonus"
-        REDEEM = "redeem", "Redeemed"
-        EXPIRE = "expire", "Expired"
-        ADJUST = "adjust", "Adjustment"
-        REVERSAL = "reversal", "Reversal"
-        REFERRAL = "referral", "Referral"
-        BIRTHDAY = "birthday", "Birthday"
-        CHALLENGE = "challenge", "Challenge"
+        EARN = "earn", pgettext_lazy("points history entry", "Earned")
+        BONUS = "bonus", pgettext_lazy("points history entry", "Bonus")
+        REDEEM = "redeem", pgettext_lazy("points history entry", "Redeemed")
+        EXPIRE = "expire", pgettext_lazy("points history entry", "Expired")
+        ADJUST = "adjust", pgettext_lazy("points history entry", "Adjustment")
+        REVERSAL = "reversal", pgettext_lazy("points history entry", "Reversal")
+        REFERRAL = "referral", pgettext_lazy("points history entry", "Referral")
+        BIRTHDAY = "birthday", pgettext_lazy("points history entry", "Birthday")
+        CHALLENGE = "challenge", pgettext_lazy("points history entry", "Challenge")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
     points = models.IntegerField()

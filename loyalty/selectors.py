@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from babel.dates import format_date
+from babel.lists import format_list
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import Min, QuerySet, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import npgettext, pgettext
 
 from config.periods import add_months
 from config.sql import fetch_all
 from loyalty.models import LedgerEntry, PointsLot, Purchase
+from members.formatting import current_locale, money_format
 from members.models import Member, Tier
 from members.services import tier_windows
 
@@ -105,23 +110,247 @@ def tier_progress_get(*, member: Member, now: datetime | None = None) -> dict:
     result["window_months"] = window
     if nxt is not None:
         threshold = nxt.threshold_points if basis == "points" else nxt.threshold_spend
-        result.update(next_tier=nxt.name, threshold=threshold, needed=max(threshold - result["qualifying"], 0))
+        result.update(next_tier=nxt.name, threshold=threshold, needed=max(threshold - result["qualifying"], 0),
+                      next_tier_benefits=nxt.benefits)
     return result
 
 
 # ------------------------------------------------------------------------------------------ ledger texts
+# What members (portal, API, data export) read for an entry: a sentence in their language built from the entry's
+# kind and links (purchase, return, the entry it reverses, the lot it expires, its reference). The stored
+# `description` is the writer's English breakdown, kept for staff (the ledger admin shows it as written); it is
+# read only for what no link holds: the reason staff typed for an adjustment, the bonus rules of a purchase (in
+# Purchase.earn_breakdown), and the name of a reward, challenge, survey or product while no app above has
+# registered its names (LEDGER_SUBJECTS). An entry none of this fits (old rows) shows its stored text.
 ADJUSTMENT_PREFIX = "Adjustment by our team: "
 # Entries written before 2026-12-01 read "Adjustment by <staff e-mail>: <reason>"; the ledger is append-only,
 # so they keep that text and are rewritten when shown (an e-mail address holds no colon).
 _NAMED_ADJUSTMENT = re.compile(r"^Adjustment by [^:\n]*: ")
+# Every sentence has the context "points history" for translators (pgettext): a row of the member's history. It
+# is written out in each call: makemessages (xgettext) extracts only literal strings.
+
+# The relations the sentences read: select_related(*LEDGER_TEXT_RELATED) on a list of entries.
+LEDGER_TEXT_RELATED = ("purchase", "return_record", "reverses")
+
+# The names behind "<subject>:<id>" references, from the app that owns them (loyalty cannot read the tables of
+# the apps above it): `ledger_subject_register("reward", names)` in rewards' ready(), `names(ids)` answering
+# {id: name in the active language} in one query. Subjects: reward (redeem entries, and the reversal of one),
+# challenge, survey, review (the reviewed product). Until one is registered, the name comes from the text the
+# writer stored (_SUBJECT_IN_TEXT: the name at the time, in the default language).
+LEDGER_SUBJECTS: dict[str, Callable[[list[int]], dict[int, str]]] = {}
+
+_SUBJECT_IN_TEXT = {  # the writers' stored descriptions, and where the name is in them
+    "reward": re.compile(r"^Reward: (?P<name>.+)$", re.DOTALL),  # rewards.services.redeem
+    "challenge": re.compile(r"^Challenge completed: (?P<name>.+)$", re.DOTALL),  # gamification challenges
+    "survey": re.compile(r"^Thank you for answering “(?P<name>.+)”$", re.DOTALL),  # feedback surveys
+    "review": re.compile(r"^Review of (?P<name>.+)$", re.DOTALL),  # feedback reviews
+}
+_REFERENCE = re.compile(r"^(?P<subject>[a-z_]+):(?P<id>\d+)$")
+
+# loyalty.rules.points_for_purchase's breakdown: "<base and multipliers> = <points>[, + <n> '<bonus rule>']… →
+# <total> points". The bonus part is read from the end and checked against the total, so a rule name holding a
+# quote, a comma or " = " is still read whole, and a breakdown that does not add up names no rule.
+_BREAKDOWN = re.compile(r"^.* = (?P<base>\d+)(?P<bonuses>(?:, \+ \d+ '.*?')*) → (?P<total>\d+) points$",
+                        re.DOTALL)
+_BONUS = re.compile(r", \+ (?P<points>\d+) '(?P<name>.*?)'(?=, \+ \d+ '|$)", re.DOTALL)
+_ANY_BONUS = re.compile(r", \+ \d+ '")
+
+
+def ledger_subject_register(subject: str, names: Callable[[list[int]], dict[int, str]]) -> None:
+    LEDGER_SUBJECTS[subject] = names
+
+
+def _reference_id(reference: str, subject: str) -> int | None:
+    match = _REFERENCE.match(reference)
+    return int(match["id"]) if match is not None and match["subject"] == subject else None
+
+
+def _subject_of(entry: LedgerEntry) -> tuple[str, int, str] | None:
+    """(subject, id, the stored text naming it) for the entries that name something of an app above."""
+    Kind = LedgerEntry.Kind
+    source = entry
+    if entry.kind == Kind.REVERSAL and entry.reverses is not None and entry.reverses.kind == Kind.REDEEM:
+        source = entry.reverses  # a cancelled voucher gives back the points of its redemption
+    elif entry.kind == Kind.BONUS and (review := _reference_id(entry.idempotency_key, "review")) is not None:
+        return "review", review, entry.description  # feedback.services.reviews writes no reference
+    elif entry.kind not in (Kind.REDEEM, Kind.CHALLENGE, Kind.BONUS):
+        return None
+    match = _REFERENCE.match(source.reference)
+    if match is None or match["subject"] not in ("reward", "challenge", "survey"):
+        return None
+    return match["subject"], int(match["id"]), source.description
+
+
+class _Lookups:
+    """What a set of entries' sentences need beyond select_related, read once for all of them."""
+
+    def __init__(self, entries: list[LedgerEntry]) -> None:
+        lots = [lot for e in entries
+                if e.kind == LedgerEntry.Kind.EXPIRE and (lot := _reference_id(e.reference, "lot")) is not None]
+        self.lot_dates: dict[int, datetime] = dict(
+            PointsLot.objects.filter(pk__in=lots).order_by().values_list("pk", "created_at")) if lots else {}
+        wanted: dict[str, set[int]] = {}
+        for entry in entries:
+            if (found := _subject_of(entry)) is not None and found[0] in LEDGER_SUBJECTS:
+                wanted.setdefault(found[0], set()).add(found[1])
+        self.names = {subject: LEDGER_SUBJECTS[subject](sorted(ids)) for subject, ids in wanted.items()}
+
+    def name(self, entry: LedgerEntry) -> str | None:
+        found = _subject_of(entry)
+        if found is None:
+            return None
+        subject, pk, text = found
+        if (name := self.names.get(subject, {}).get(pk)) is not None:
+            return name
+        match = _SUBJECT_IN_TEXT[subject].match(text)
+        return match["name"] if match else None
+
+
+def _date(moment: datetime) -> str:
+    return format_date(timezone.localtime(moment).date(), format="long", locale=current_locale())
+
+
+def _earn_bonuses(breakdown: str) -> list[str] | None:
+    """The bonus rules named in a purchase's breakdown ([] for none), or None when it cannot be read."""
+    match = _BREAKDOWN.match(breakdown)
+    if match is None:
+        return None
+    bonuses = [(int(b["points"]), b["name"]) for b in _BONUS.finditer(match["bonuses"])]
+    if int(match["base"]) + sum(points for points, _name in bonuses) != int(match["total"]):
+        return None
+    return [name for _points, name in bonuses]
+
+
+def _earn_sentence(entry: LedgerEntry) -> str:
+    purchase = entry.purchase
+    if purchase is None:
+        parts = entry.reference.split(":", 2)  # purchase:<source>:<order id>
+        if len(parts) == 3 and parts[0] == "purchase":
+            return pgettext("points history", "Purchase %(order)s") % {"order": parts[2]}
+        return entry.description
+    values = {"order": purchase.order_id, "amount": money_format(purchase.amount, purchase.currency)}
+    bonuses = _earn_bonuses(purchase.earn_breakdown)
+    if bonuses:
+        return npgettext("points history", "Purchase %(order)s of %(amount)s, including the bonus: %(bonuses)s",
+                         "Purchase %(order)s of %(amount)s, including the bonuses: %(bonuses)s", len(bonuses)) % {
+            **values, "bonuses": format_list(bonuses, locale=current_locale())}
+    if bonuses is None and _ANY_BONUS.search(purchase.earn_breakdown):
+        return pgettext("points history", "Purchase %(order)s of %(amount)s, including a bonus") % values
+    return pgettext("points history", "Purchase %(order)s of %(amount)s") % values
+
+
+def _reversal_sentence(entry: LedgerEntry, lookups: _Lookups) -> str:
+    reversed_entry = entry.reverses
+    if entry.return_record is not None and entry.purchase is not None:
+        return pgettext("points history", "Return of %(amount)s from order %(order)s") % {
+            "amount": money_format(entry.return_record.amount, entry.purchase.currency),
+            "order": entry.purchase.order_id}
+    if entry.purchase is not None:
+        return pgettext("points history", "Return of order %(order)s") % {"order": entry.purchase.order_id}
+    if reversed_entry is not None and reversed_entry.kind == LedgerEntry.Kind.REDEEM:
+        name = lookups.name(entry)
+        lapsed = -reversed_entry.points - entry.points  # points of lots that expired before the cancellation
+        if lapsed > 0 and name is None:
+            return npgettext(
+                "points history", "Reward cancelled (%(count)d point had expired and was not given back)",
+                "Reward cancelled (%(count)d points had expired and were not given back)", lapsed,
+            ) % {"count": lapsed}
+        if lapsed > 0:
+            return npgettext(
+                "points history", "Reward cancelled: %(name)s (%(count)d point had expired and was not given back)",
+                "Reward cancelled: %(name)s (%(count)d points had expired and were not given back)", lapsed,
+            ) % {"name": name, "count": lapsed}
+        if name is None:
+            return pgettext("points history", "Reward cancelled, points given back")
+        return pgettext("points history", "Reward cancelled, points given back: %(name)s") % {"name": name}
+    if reversed_entry is not None:
+        return pgettext("points history", "Correction of the entry of %(date)s") % {
+            "date": _date(reversed_entry.created_at)}
+    return entry.description
+
+
+def _adjust_sentence(entry: LedgerEntry) -> str:
+    if (record := _reference_id(entry.reference, "feedback")) is not None:  # feedback.services.support
+        return pgettext("points history", "Goodwill points for your feedback #%(number)d") % {"number": record}
+    text = entry.description
+    if text.startswith(ADJUSTMENT_PREFIX):
+        reason = text[len(ADJUSTMENT_PREFIX):]
+    elif (named := _NAMED_ADJUSTMENT.match(text)) is not None:
+        reason = text[named.end():]
+    else:
+        return text
+    return pgettext("points history", "Adjustment by our team: %(reason)s") % {"reason": reason}  # as staff typed it
+
+
+def _bonus_sentence(entry: LedgerEntry, lookups: _Lookups) -> str:
+    if entry.reference == "welcome":  # loyalty.services.adjustments.welcome_bonus_credit
+        return pgettext("points history", "Welcome bonus for joining")
+    found = _subject_of(entry)
+    name = lookups.name(entry)
+    if found is not None and found[0] == "survey":
+        if name is None:
+            return pgettext("points history", "Thank you for answering our survey")
+        return pgettext("points history", "Thank you for answering “%(name)s”") % {"name": name}
+    if found is not None and found[0] == "review":
+        if name is None:
+            return pgettext("points history", "Bonus for your product review")
+        return pgettext("points history", "Bonus for your review of %(product)s") % {"product": name}
+    return entry.description
+
+
+def _sentence(entry: LedgerEntry, lookups: _Lookups) -> str:
+    Kind = LedgerEntry.Kind
+    kind = entry.kind
+    if kind == Kind.EARN:
+        return _earn_sentence(entry)
+    if kind == Kind.REDEEM:
+        name = lookups.name(entry)
+        return entry.description if name is None else pgettext("points history", "Reward: %(name)s") % {"name": name}
+    if kind == Kind.EXPIRE:
+        earned = lookups.lot_dates.get(_reference_id(entry.reference, "lot") or 0)  # ledger._expire_lots
+        if earned is None:
+            return pgettext("points history", "Points expired")
+        return pgettext("points history", "Points from %(date)s expired") % {"date": _date(earned)}
+    if kind == Kind.REVERSAL:
+        return _reversal_sentence(entry, lookups)
+    if kind == Kind.REFERRAL:  # loyalty.services.purchases.referral_reward_pay: keys referral:<member>:<role>
+        if entry.idempotency_key.endswith(":referrer"):
+            return pgettext("points history", "Referral bonus: a friend you invited made their first purchase")
+        if entry.idempotency_key.endswith(":referred"):
+            return pgettext("points history", "Referral bonus: a welcome gift for joining through a friend")
+        return pgettext("points history", "Referral bonus")
+    if kind == Kind.BIRTHDAY:
+        return pgettext("points history", "Happy birthday: a gift from us")
+    if kind == Kind.CHALLENGE:
+        name = lookups.name(entry)
+        if name is None:
+            return pgettext("points history", "Challenge completed")
+        return pgettext("points history", "Challenge completed: %(name)s") % {"name": name}
+    if kind == Kind.BONUS:
+        return _bonus_sentence(entry, lookups)
+    if kind == Kind.ADJUST:
+        return _adjust_sentence(entry)
+    return entry.description
+
+
+def ledger_entries_describe(*, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
+    """The entries as a list, each with `member_description` (ledger_entry_member_description) set, in the
+    active language. Queries, whatever the number of entries: none for the relations when they were
+    select_related(*LEDGER_TEXT_RELATED) (else one per relation), one for the lots of expired points, one per
+    registered subject on the list."""
+    entries = list(entries)
+    prefetch_related_objects(entries, *LEDGER_TEXT_RELATED)  # skips what select_related already read
+    lookups = _Lookups(entries)
+    for entry in entries:
+        entry.member_description = _sentence(entry, lookups)
+    return entries
 
 
 def ledger_entry_member_description(*, entry: LedgerEntry) -> str:
-    """The description a member (and an integration) reads for a ledger entry: the stored text, except that
-    a staff adjustment never names who made it (staff see the author in the ledger admin)."""
-    if entry.kind == LedgerEntry.Kind.ADJUST:
-        return _NAMED_ADJUSTMENT.sub(ADJUSTMENT_PREFIX, entry.description, count=1)
-    return entry.description
+    """The sentence a member (and an integration) reads for a ledger entry, in the active language: what it was
+    for, never the arithmetic, and a staff adjustment never names who made it (staff see the author and the
+    stored description in the ledger admin). For a list, ledger_entries_describe reads what it needs at once."""
+    return _sentence(entry, _Lookups([entry]))
 
 
 def purchases_pending_list(*, member: Member) -> QuerySet[Purchase]:
@@ -194,8 +423,11 @@ def member_purchases_export(member: Member) -> list[dict]:
 
 
 def member_ledger_export(member: Member) -> list[dict]:
-    """The member's points history, oldest first, each entry as the member reads it."""
+    """The member's points history, oldest first, each entry as the member reads it (the sentence, in the
+    active language)."""
+    entries = ledger_entries_describe(entries=LedgerEntry.objects.filter(member=member).select_related(
+        *LEDGER_TEXT_RELATED).order_by("created_at", "pk"))
     return [{
         "at": _iso(e.created_at), "kind": e.kind, "points": e.points, "balance_after": e.balance_after,
-        "description": ledger_entry_member_description(entry=e), "reference": e.reference,
-    } for e in LedgerEntry.objects.filter(member=member).order_by("created_at", "pk")]
+        "description": e.member_description, "reference": e.reference,
+    } for e in entries]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 
@@ -30,7 +31,7 @@ class PurchaseBaseSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs.get("member") and not attrs.get("member_email"):
-            raise serializers.ValidationError({"member": "Give the member's id or member_email."})
+            raise serializers.ValidationError({"member": _("Give the member's id or member_email.")})
         return attrs
 
 

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from loyalty import selectors
-from loyalty.selectors import ledger_entry_member_description
+from members.portal import home_sections
 from members.selectors import member_for_user
 from members.views import member_required
 
@@ -25,6 +25,10 @@ def home(request):
             progress=progress,
             expiring=selectors.points_expiring_get(member_id=member.pk),
             referral_url=request.build_absolute_uri(f"/r/{member.referral_code}/"),
+            # When the next pending points become spendable (the end of the earliest return window).
+            next_pending=(selectors.purchases_pending_list(member=member).only("confirm_after", "points_pending")
+                          .first() if member.pending_points else None),
+            sections=home_sections(member=member),
         )
     return render(request, "portal/home.html", context)
 
@@ -32,11 +36,9 @@ def home(request):
 @member_required
 def points_history(request):
     member = request.member
-    page = Paginator(selectors.ledger_list(member=member).select_related("purchase"), 25).get_page(
-        request.GET.get("page")
-    )
-    page.object_list = list(page.object_list)
-    for entry in page.object_list:  # what members read: staff adjustments name no staff member
-        entry.member_description = ledger_entry_member_description(entry=entry)
+    entries = selectors.ledger_list(member=member).select_related(*selectors.LEDGER_TEXT_RELATED)
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    # What members read (e.member_description): a sentence in their language, never a staff member's name.
+    page.object_list = selectors.ledger_entries_describe(entries=page.object_list)
     pending = selectors.purchases_pending_list(member=member)[:50]
     return render(request, "portal/points.html", {"member": member, "page": page, "pending": pending})

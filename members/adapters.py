@@ -13,6 +13,7 @@ code: the waiting code is dropped then.
 from __future__ import annotations
 
 import logging
+import uuid
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
@@ -20,9 +21,10 @@ from django.contrib import messages
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from members.mail import mail_queue
 from members.middleware import MEMBER_LANGUAGE_SESSION_KEY
 from members.models import User
-from members.selectors import member_language_chosen
+from members.selectors import member_language_chosen, member_language_for_email
 from members.services import member_create_for_user, member_profile_update
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -53,6 +55,17 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_from_email(self):
         return settings.DEFAULT_FROM_EMAIL
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's messages as Fidelio's (members.mail): our templates, branded, in the member's language
+        (else the page's), delivered after commit through Celery."""
+        ctx = {key: value for key, value in context.items() if key not in {"request", "current_site", "user"}}
+        ctx["email"] = email
+        user = context.get("user")
+        ctx["first_name"] = getattr(user, "first_name", "") or ""
+        language = member_language_for_email(email=email) or translation.get_language()
+        mail_queue(template_prefix, to=email, context=ctx, language=language,
+                   key=f"{template_prefix}:{email.lower()}:{uuid.uuid4().hex}")
 
 
 def on_email_confirmed(sender, request, email_address, **kwargs) -> None:

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 
 from members.models import IntegrationToken, Member, Tier, User
 from members.services import integration_token_revoke, member_erase
@@ -37,7 +38,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(TranslationAdmin):
     list_display = ["name", "rank", "threshold_points", "qualification_months", "earn_multiplier"]
     ordering = ["rank"]
     search_fields = ["name"]
@@ -146,4 +147,6 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset:
             integration_token_revoke(token=token)
-        self.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(request, ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", count)
+                          % {"count": count}, messages.SUCCESS)

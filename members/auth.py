@@ -6,6 +6,7 @@ Header: ``Authorization: Bearer <token>`` (``Token <token>`` is accepted too). T
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from members.models import IntegrationToken
@@ -44,17 +45,18 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].decode(errors="replace").lower() not in self.keywords:
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(_("Malformed Authorization header: use 'Bearer <token>'."))
         try:
             raw = header[1].decode()
         except UnicodeDecodeError as exc:
-            raise exceptions.AuthenticationFailed("The token contains invalid characters.") from exc
+            raise exceptions.AuthenticationFailed(_("The token contains invalid characters.")) from exc
         token = integration_token_authenticate(raw=raw)
         if token is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked API token.")
+            raise exceptions.AuthenticationFailed(_("Unknown or revoked API token."))
         if token.is_expired():
             raise exceptions.AuthenticationFailed(
-                f"This API token expired at {token.expires_at.isoformat()}; ask for a new one.", code="token_expired")
+                _("This API token expired at %(expired_at)s; ask for a new one.")
+                % {"expired_at": token.expires_at.isoformat()}, code="token_expired")
         return IntegrationPrincipal(token), token
 
     def authenticate_header(self, request) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from config.exceptions import Conflict, DomainError, NotFound
 
 
@@ -12,7 +14,7 @@ class MemberNotFound(NotFound):
     because the endpoint exists and the body is what is wrong."""
 
     code = "member_not_found"
-    default_detail = "No such member."
+    default_detail = _("No such member.")
 
     def __init__(self, detail: str | None = None, *, field: str | None = None):
         super().__init__(detail, field=field)
@@ -23,7 +25,7 @@ class MemberExists(Conflict):
     """Enrolling an e-mail address or external id that a member has already; `id` in the body names it."""
 
     code = "member_exists"
-    default_detail = "A member with this e-mail or external id exists."
+    default_detail = _("A member with this e-mail or external id exists.")
 
     def __init__(self, *, member_id: int, field: str = "email"):
         super().__init__(field=field, extra={"id": member_id})
@@ -34,4 +36,4 @@ class PasswordIncorrect(DomainError):
 
     code = "password_incorrect"
     status_code = 403
-    default_detail = "The password is not correct."
+    default_detail = _("The password is not correct.")

@@ -3,6 +3,7 @@ account's deletion. Labels, help and errors speak the member's language; the ser
 
 from __future__ import annotations
 
+from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -28,6 +29,10 @@ def _birthday_bounds() -> dict[str, str]:
     return {"max": today.isoformat(), "min": today.replace(year=today.year - BIRTHDAY_MAX_AGE_YEARS).isoformat()}
 
 
+# Where an invitation link (members.views.referral_landing) leaves the friend's code for the sign-up form.
+REFERRAL_SESSION_KEY = "referral_code"
+
+
 class SignupForm(forms.Form):
     referral_code = forms.CharField(
         label=_("Friend's referral code (optional)"), max_length=16, required=False,
@@ -42,9 +47,20 @@ class SignupForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["birthday"].widget.attrs.update(_birthday_bounds())
+        # allauth builds this form without the request; its context variable holds it (allauth.core.context).
+        self._request = allauth_context.request
+        session = getattr(self._request, "session", None)
+        invited = session.get(REFERRAL_SESSION_KEY) if session is not None else None
+        if invited:  # the code an invitation link brought: shown filled in, so what is applied is what is seen
+            self.initial.setdefault("referral_code", invited)
 
     def clean_referral_code(self):
         code = self.cleaned_data.get("referral_code", "").strip().upper()
+        session = getattr(self._request, "session", None)
+        if not code and self.add_prefix("referral_code") in self.data and session is not None:
+            # The visitor emptied the filled-in field: the invitation's code must not come back through the
+            # session (members.adapters falls back to it when the form has no code).
+            session.pop(REFERRAL_SESSION_KEY, None)
         if code and not Member.objects.filter(referral_code=code, erased_at__isnull=True).exists():
             raise forms.ValidationError(_("No member has this referral code. Check it, or leave it empty."))
         return code
@@ -53,7 +69,11 @@ class SignupForm(forms.Form):
         return _birthday_clean(self.cleaned_data.get("birthday"))
 
     def signup(self, request, user):
-        """allauth calls this after saving the user; the member comes with the verified address (adapters)."""
+        """allauth calls this after saving the user; the member comes with the verified address (adapters).
+        The invitation's code now waits on the login (`User.signup_referral_code`): used once, it leaves the
+        session."""
+        if hasattr(request, "session"):
+            request.session.pop(REFERRAL_SESSION_KEY, None)
 
 
 def _birthday_clean(value):

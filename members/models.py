@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from config.models import TimeStampedModel
 
@@ -90,9 +91,9 @@ class Member(TimeStampedModel):
     """A loyalty member. Has a login once the customer has an account; shop-imported members may not."""
 
     class LeaderboardVisibility(models.TextChoices):
-        NAME = "name", "My display name (a pseudonym while it is empty)"
-        PSEUDONYM = "pseudonym", "A pseudonym (Member and the last 4 digits of my member number)"
-        HIDDEN = "hidden", "Hidden: leave me off the leaderboards"
+        NAME = "name", _("My display name (a pseudonym while it is empty)")
+        PSEUDONYM = "pseudonym", _("A pseudonym (Member and the last 4 digits of my member number)")
+        HIDDEN = "hidden", _("Hidden: leave me off the leaderboards")
 
     user = models.OneToOneField(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="member"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 from members.auth import IntegrationPrincipal
@@ -11,7 +13,7 @@ from members.selectors import member_for_user
 class IsMember(BasePermission):
     """A logged-in customer with a member record, on a session (never an integration token)."""
 
-    message = "This endpoint is for logged-in members; integration tokens cannot use it."
+    message = gettext_lazy("This endpoint is for logged-in members; integration tokens cannot use it.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -19,7 +21,7 @@ class IsMember(BasePermission):
             return False
         member = member_for_user(user=user)
         if member is None:
-            self.message = "This account is not a loyalty member."
+            self.message = _("This account is not a loyalty member.")
             return False
         request.member = member
         return True
@@ -38,15 +40,15 @@ class IsIntegration(BasePermission):
     the request's method (`token_scopes = {"GET": Scope.MEMBERS_READ, ...}`). A method the view names no scope
     for is refused: a new endpoint cannot be reached by a token until it says which scope it needs."""
 
-    message = "This endpoint is for integration clients with an API token."
+    message = gettext_lazy("This endpoint is for integration clients with an API token.")
 
     def has_permission(self, request, view) -> bool:
         if not isinstance(request.user, IntegrationPrincipal):
             return False
         scope = required_scope(view, request.method)
         if scope is None or not request.user.token.has_scope(scope):
-            self.message = (f"This API token lacks the “{scope}” scope." if scope
-                            else "No API token may call this method.")
+            self.message = (_("This API token lacks the “%(scope)s” scope.") % {"scope": scope} if scope
+                            else _("No API token may call this method."))
             self.code = "insufficient_scope"
             return False
         return True
@@ -55,7 +57,7 @@ class IsIntegration(BasePermission):
 class IsStaffWithPermission(BasePermission):
     """A staff user (session) holding the Django permission the view names in `staff_permission`."""
 
-    message = "You do not have permission to see this."
+    message = gettext_lazy("You do not have permission to see this.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
+from django.utils.translation import pgettext
 
 from members.exceptions import MemberNotFound
 from members.models import Member, User
@@ -93,12 +94,22 @@ def member_public_name(*, display_name: str, member_number: str, visibility: str
     templates escape it."""
     if visibility == Member.LeaderboardVisibility.NAME and display_name:
         return display_name
-    return f"Member {member_number[-4:]}"
+    return pgettext("pseudonym on leaderboards and reviews", "Member %(digits)s") % {"digits": member_number[-4:]}
 
 
 def member_language(member: Member | None) -> str:
     """The language to speak to a member in (e-mails, tasks): their choice, else the program's default."""
     return (member.language if member is not None else "") or settings.LANGUAGE_CODE
+
+
+def member_language_for_email(*, email: str) -> str:
+    """The language chosen by the member with this e-mail address, or by the login's member ("" when none)."""
+    language = (Member.objects.filter(email__iexact=email).exclude(language="")
+                .values_list("language", flat=True).first())
+    if language:
+        return language
+    return (Member.objects.filter(user__email__iexact=email).exclude(language="")
+            .values_list("language", flat=True).first() or "")
 
 
 def member_language_chosen(*, user: User) -> str:

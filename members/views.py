@@ -6,21 +6,29 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect, JsonResponse
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from config.exceptions import DomainError
 from config.throttling import member_write_limit
-from members.forms import AccountDeleteForm, ProfileForm
+from members.card import member_barcode_svg, member_qr_svg
+from members.formatting import number_format
+from members.forms import REFERRAL_SESSION_KEY, AccountDeleteForm, ProfileForm
 from members.middleware import MEMBER_LANGUAGE_SESSION_KEY
 from members.models import Member
 from members.selectors import member_for_user
 from members.services import language_validate, member_erase, member_profile_update, personal_data_export
+from members.services.consent import ConsentLinkInvalid, consent_token_read, marketing_consent_confirm
 
 
 def member_required(view=None, *, no_member_redirect: str | None = None):
@@ -49,15 +57,38 @@ def member_required(view=None, *, no_member_redirect: str | None = None):
 
 
 def referral_landing(request, code: str):
-    """A friend's invitation link: remember the code for sign-up, then show the sign-up page."""
+    """A friend's invitation link: remember the code for sign-up (the sign-up form shows it filled in, see
+    members.forms.SignupForm), then show the sign-up page. Someone already logged in is not signing up."""
     code = code.strip().upper()
-    if Member.objects.filter(referral_code=code).exists():
-        request.session["referral_code"] = code
-        messages.info(request, _("A friend invited you: join now and you both get bonus points after your first "
-                                 "purchase. (Their code is applied; no need to type it.)"))
+    if request.user.is_authenticated:
+        messages.info(request, _("You are logged in already: invitation links are for people who are not members "
+                                 "yet. Share your own link from the referrals page."))
+        return redirect("portal:home")
+    if Member.objects.filter(referral_code=code, erased_at__isnull=True).exists():
+        request.session[REFERRAL_SESSION_KEY] = code
+        messages.info(request, " ".join(_referral_invitation_sentences(code)))
     else:
+        request.session.pop(REFERRAL_SESSION_KEY, None)  # an earlier link's code must not apply silently
         messages.warning(request, _("This invitation link is not valid any more. You can still join."))
     return redirect("account_signup")
+
+
+def _referral_invitation_sentences(code: str) -> list[str]:
+    """What the invited friend reads above the sign-up form: whole sentences, each translated on its own,
+    saying only what the configured bonuses make true."""
+    sentences = [_("A friend invited you: their referral code %(code)s is filled in below.") % {"code": code}]
+    referred, referrer = settings.FIDELIO_REFERRAL_BONUS_REFERRED, settings.FIDELIO_REFERRAL_BONUS_REFERRER
+    if referred > 0:
+        sentences.append(ngettext(
+            "Join now: once your first purchase is confirmed, you get %(count)s bonus point.",
+            "Join now: once your first purchase is confirmed, you get %(count)s bonus points.",
+            referred) % {"count": number_format(referred)})
+    if referrer > 0:
+        sentences.append(ngettext(
+            "Your friend then gets %(count)s bonus point as a thank-you.",
+            "Your friend then gets %(count)s bonus points as a thank-you.",
+            referrer) % {"count": number_format(referrer)})
+    return sentences
 
 
 @require_POST
@@ -113,6 +144,8 @@ def profile(request):
             request.session[MEMBER_LANGUAGE_SESSION_KEY] = member.language
             translation.activate(member.language)
             messages.success(request, _("Your profile is saved."))
+            if getattr(member, "consent_confirmation_sent", False):
+                messages.info(request, _("We have sent you an e-mail: confirm there that you want our news."))
             response = redirect("portal:profile")
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, member.language, max_age=settings.LANGUAGE_COOKIE_AGE,
                                 samesite=settings.LANGUAGE_COOKIE_SAMESITE, secure=settings.LANGUAGE_COOKIE_SECURE)
@@ -148,3 +181,91 @@ def profile_delete(request):
                 logout(request)
                 return render(request, "portal/goodbye.html")
     return render(request, "portal/profile_delete.html", {"member": member, "form": form})
+
+
+# ------------------------------------------------------------------------------------------------ member card
+@member_required
+def card(request):
+    """The member card to show at the till: program, name, tier, the member number in large type, its QR code
+    and Code 128 barcode (images from `card_qr` and `card_barcode`); static/css/card.css prints it card-sized."""
+    member = request.member
+    name = member.display_name or " ".join(part for part in (member.first_name, member.last_name) if part)
+    return render(request, "portal/card.html", {"member": member, "name": name})
+
+
+def _svg_response(content: bytes) -> HttpResponse:
+    """An image only the logged-in member may see, at a URL every member shares: never cached."""
+    response = HttpResponse(content, content_type="image/svg+xml")
+    response["Content-Disposition"] = "inline"
+    add_never_cache_headers(response)
+    return response
+
+
+@member_required(no_member_redirect="portal:home")
+def card_qr(request):
+    """The QR code of the logged-in member's number (no member id in the URL: nobody else's number)."""
+    return _svg_response(member_qr_svg(member_number=request.member.member_number))
+
+
+@member_required(no_member_redirect="portal:home")
+def card_barcode(request):
+    """The Code 128 barcode of the logged-in member's number."""
+    return _svg_response(member_barcode_svg(member_number=request.member.member_number))
+
+
+# ------------------------------------------------------------------------------------------------ referrals
+REFERRALS_PER_PAGE = 25
+
+
+def _referred_public_name(friend: Member) -> str:
+    """What a member sees of a friend they invited: what the friend shows others (display name or pseudonym,
+    as on the leaderboards), never their e-mail address or full name."""
+    if friend.is_erased:
+        return _("Former member")
+    if friend.leaderboard_visibility == Member.LeaderboardVisibility.NAME and friend.display_name:
+        return friend.display_name
+    return _("Member %(digits)s") % {"digits": friend.member_number[-4:]}
+
+
+@member_required
+def referrals(request):
+    """The member's referral code and invitation link, what an invitation earns (the configured bonuses) and
+    the friends who joined with it: signed up, or first purchase confirmed (with the bonus paid when one is
+    configured). Two queries for any number of friends: the figures and one page of them."""
+    member = request.member
+    friends = Member.objects.filter(referred_by_id=member.pk)
+    figures = friends.aggregate(total=Count("pk"), confirmed=Count("pk", filter=Q(referral_rewarded_at__isnull=False)))
+    rows = (friends.annotate(joined_at=Coalesce("user__date_joined", "created_at"))
+            .only("pk", "member_number", "display_name", "leaderboard_visibility", "referral_rewarded_at",
+                  "erased_at", "created_at")
+            .order_by("-joined_at", "-pk"))
+    paginator = Paginator(rows, REFERRALS_PER_PAGE)
+    paginator.count = figures["total"]  # known already: no second COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for friend in page.object_list:
+        friend.public_name = _referred_public_name(friend)
+    return render(request, "portal/referrals.html", {
+        "member": member, "page": page, "figures": figures,
+        "share_url": request.build_absolute_uri(reverse("portal:referral", kwargs={"code": member.referral_code})),
+        "bonus_referrer": settings.FIDELIO_REFERRAL_BONUS_REFERRER,
+        "bonus_referred": settings.FIDELIO_REFERRAL_BONUS_REFERRED,
+        "return_window_days": settings.FIDELIO_RETURN_WINDOW_DAYS,
+    })
+
+
+# ------------------------------------------------------------------------------------ double opt-in
+def consent_confirm(request, consent_token: str):
+    """The link of the double opt-in mail: GET asks (a mail scanner following links confirms nothing), POST
+    records the consent. No log-in needed: the signed link is the credential."""
+    try:
+        consent_token_read(token=consent_token)
+    except ConsentLinkInvalid as exc:
+        return render(request, "portal/consent_confirm.html", {"error": exc.detail}, status=400)
+    if request.method == "POST":
+        try:
+            marketing_consent_confirm(token=consent_token)
+        except ConsentLinkInvalid as exc:
+            return render(request, "portal/consent_confirm.html", {"error": exc.detail}, status=400)
+        return render(request, "portal/consent_confirm.html", {"confirmed": True})
+    return render(request, "portal/consent_confirm.html", {})

@@ -12,9 +12,12 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
+from modeltranslation.admin import TranslationAdmin
 
 from config.admin_base import ReadOnlyAdmin
 from config.exceptions import DomainError
@@ -37,15 +40,15 @@ class RewardForm(forms.ModelForm):
     def clean_cost_points(self):
         cost = self.cleaned_data["cost_points"]
         if cost is not None and cost <= 0:
-            raise forms.ValidationError("A reward costs at least 1 point.")
+            raise forms.ValidationError(_("A reward costs at least 1 point."))
         return cost
 
     def clean_stock(self):
         stock = self.cleaned_data.get("stock")
         unchanged = self.instance.pk is not None and stock == self.instance.stock
         if stock is not None and stock <= 0 and not unchanged:
-            raise forms.ValidationError("Enter the units available (1 or more), or leave it empty for unlimited. "
-                                        "To stop a reward, untick Active.")
+            raise forms.ValidationError(_("Enter the units available (1 or more), or leave it empty for unlimited. "
+                                          "To stop a reward, untick Active."))
         return stock
 
     def clean_image(self):
@@ -53,9 +56,10 @@ class RewardForm(forms.ModelForm):
         if image and hasattr(image, "content_type"):  # a new upload (Pillow has already verified it)
             width, height = get_image_dimensions(image)
             if not width or not height:
-                raise forms.ValidationError("This file is not an image we can read.")
+                raise forms.ValidationError(_("This file is not an image we can read."))
             if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
-                raise forms.ValidationError(f"The image is {width}×{height} pixels; at most {MAX_IMAGE_SIDE} per side.")
+                raise forms.ValidationError(_("The image is %(width)d×%(height)d pixels; at most %(max)d per side.")
+                                            % {"width": width, "height": height, "max": MAX_IMAGE_SIDE})
         return image
 
 
@@ -106,13 +110,13 @@ class CappedImportForm(ImportForm):
         upload = self.cleaned_data["import_file"]
         limit = settings.FIDELIO_IMPORT_MAX_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The file is {filesizeformat(upload.size)}; at most "
-                                        f"{filesizeformat(limit)} can be imported at once.")
+            raise forms.ValidationError(_("The file is %(size)s; at most %(limit)s can be imported at once.")
+                                        % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)})
         return upload
 
 
 @admin.register(Reward)
-class RewardAdmin(ImportExportModelAdmin):
+class RewardAdmin(TranslationAdmin, ImportExportModelAdmin):
     form = RewardForm
     resource_classes = [RewardResource]
     import_form_class = CappedImportForm
@@ -144,12 +148,14 @@ class RewardAdmin(ImportExportModelAdmin):
     @admin.action(description="Activate selected rewards", permissions=["change"])
     def activate(self, request, queryset):
         count = queryset.update(is_active=True)
-        self.message_user(request, f"{count} reward(s) activated.", messages.SUCCESS)
+        self.message_user(request, ngettext("%(count)d reward activated.", "%(count)d rewards activated.", count)
+                          % {"count": count}, messages.SUCCESS)
 
     @admin.action(description="Deactivate selected rewards", permissions=["change"])
     def deactivate(self, request, queryset):
         count = queryset.update(is_active=False)
-        self.message_user(request, f"{count} reward(s) deactivated.", messages.SUCCESS)
+        self.message_user(request, ngettext("%(count)d reward deactivated.", "%(count)d rewards deactivated.", count)
+                          % {"count": count}, messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
         low = Reward.objects.filter(is_active=True).filter(
@@ -157,8 +163,11 @@ class RewardAdmin(ImportExportModelAdmin):
         ).values_list("name", "stock")
         if low and request.method == "GET":
             names = ", ".join(f"{name} ({stock})" for name, stock in low[:10])
-            more = f" and {len(low) - 10} more" if len(low) > 10 else ""
-            self.message_user(request, f"Low or no stock: {names}{more}.", messages.WARNING)
+            if len(low) > 10:
+                text = _("Low or no stock: %(names)s and %(more)d more.") % {"names": names, "more": len(low) - 10}
+            else:
+                text = _("Low or no stock: %(names)s.") % {"names": names}
+            self.message_user(request, text, messages.WARNING)
         return super().changelist_view(request, extra_context)
 
 
@@ -209,7 +218,9 @@ class VoucherAdmin(ReadOnlyAdmin):
                 except DomainError as exc:
                     refused.append(f"{voucher.code_display}: {exc.detail}")
             if done:
-                self.message_user(request, f"{done} voucher(s) cancelled; points returned.", messages.SUCCESS)
+                self.message_user(request, ngettext("%(count)d voucher cancelled; points returned.",
+                                                    "%(count)d vouchers cancelled; points returned.", done)
+                                  % {"count": done}, messages.SUCCESS)
             for line in refused:
                 self.message_user(request, line, messages.ERROR)
             return None

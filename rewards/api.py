@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -163,16 +164,17 @@ class RewardListApi(ListAPIView):
     def get_queryset(self):
         kind = self.request.query_params.get("kind")  # present but empty is refused: the enum has no ""
         if kind is not None and kind not in Reward.Kind.values:
-            raise DomainError(f"kind must be one of: {', '.join(Reward.Kind.values)}.", field="kind",
+            raise DomainError(_("kind must be one of: %(values)s.") % {"values": ", ".join(Reward.Kind.values)},
+                              field="kind",
                               code="invalid_filter")
         affordable = self.request.query_params.get("affordable")
         if affordable is None:
             return selectors.reward_list_available(kind=kind)
         if affordable not in ("true", "false"):
-            raise DomainError("affordable is true or false.", field="affordable", code="invalid_filter")
+            raise DomainError(_("affordable is true or false."), field="affordable", code="invalid_filter")
         member = self._member()
         if member is None:
-            raise DomainError("The affordable filter is for logged-in members.", field="affordable",
+            raise DomainError(_("The affordable filter is for logged-in members."), field="affordable",
                               code="invalid_filter")
         return selectors.reward_list_available(kind=kind, affordable_for=member, affordable=affordable == "true")
 
@@ -250,8 +252,8 @@ class MeVoucherListApi(ListAPIView):
         wanted = self.request.query_params.get("status")
         if wanted is not None:  # present but empty is refused too: the schema's enum has no ""
             if wanted not in Voucher.Status.values:
-                raise DomainError(f"status must be one of: {', '.join(Voucher.Status.values)}.", field="status",
-                                  code="invalid_filter")
+                raise DomainError(_("status must be one of: %(values)s.")
+                                  % {"values": ", ".join(Voucher.Status.values)}, field="status", code="invalid_filter")
             qs = qs.filter(status=wanted)
         return qs
 

@@ -20,4 +20,16 @@ class RewardsConfig(AppConfig):
         from rewards.services.vouchers import vouchers_cancel_on_erasure
 
         personal_data_register("redemptions", member_redemptions_export)
+
+        # What the member can afford now, on the portal's home page.
+        from members.portal import home_section_register
+        from rewards.portal import home_rewards
+
+        home_section_register(home_rewards)
+
+        # Reward names in the member's language in their points history (one query a page).
+        from loyalty.selectors import ledger_subject_register
+        from rewards.models import Reward
+
+        ledger_subject_register("reward", lambda ids: {r.pk: r.name for r in Reward.objects.filter(pk__in=ids)})
         member_erasing.connect(vouchers_cancel_on_erasure, dispatch_uid="rewards.vouchers_cancel_on_erasure")

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from config.exceptions import Conflict, DomainError, Gone, NotFound
 from loyalty.exceptions import IdempotencyConflict, InsufficientPoints
 
@@ -19,49 +21,49 @@ __all__ = [
 
 class RewardNotFound(NotFound):
     code = "reward_not_found"
-    default_detail = "No reward with this id."
+    default_detail = _("No reward with this id.")
 
 
 class OutOfStock(Conflict):
     code = "out_of_stock"
-    default_detail = "This reward is out of stock."
+    default_detail = _("This reward is out of stock.")
 
 
 class TierRequired(Conflict):
     code = "tier_required"
-    default_detail = "This reward needs a higher tier."
+    default_detail = _("This reward needs a higher tier.")
 
 
 class LimitReached(Conflict):
     code = "limit_reached"
-    default_detail = "The member has already redeemed this reward as often as allowed."
+    default_detail = _("The member has already redeemed this reward as often as allowed.")
 
 
 class NotAvailable(Conflict):
     code = "not_available"
-    default_detail = "This reward is not available now."
+    default_detail = _("This reward is not available now.")
 
 
 class VoucherNotFound(NotFound):
     code = "voucher_not_found"
-    default_detail = "No voucher with this code."
+    default_detail = _("No voucher with this code.")
 
 
 class VoucherUsed(Conflict):
     code = "voucher_used"
-    default_detail = "This voucher has already been used."
+    default_detail = _("This voucher has already been used.")
 
 
 class VoucherCancelled(Conflict):
     code = "voucher_cancelled"
-    default_detail = "This voucher was cancelled."
+    default_detail = _("This voucher was cancelled.")
 
 
 class VoucherExpired(Gone):
     code = "voucher_expired"
-    default_detail = "This voucher has expired."
+    default_detail = _("This voucher has expired.")
 
 
 class InvalidVoucherCode(DomainError):
     code = "invalid_voucher_code"
-    default_detail = "A voucher code has letters, digits and dashes only, at most 64 characters."
+    default_detail = _("A voucher code has letters, digits and dashes only, at most 64 characters.")

@@ -12,6 +12,8 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.models import TimeStampedModel
 from loyalty.models import LedgerEntry
@@ -40,17 +42,17 @@ def reward_image_path(instance: Reward, filename: str) -> str:
 def validate_image_size(file) -> None:
     limit = settings.FIDELIO_REWARD_IMAGE_MAX_BYTES
     if file.size > limit:
-        raise ValidationError(f"The image is {file.size // 1024} KB; the limit is {limit // 1024} KB.",
-                              code="image_too_large")
+        raise ValidationError(_("The image is %(size)d KB; the limit is %(limit)d KB."), code="image_too_large",
+                              params={"size": file.size // 1024, "limit": limit // 1024})
 
 
 class Reward(TimeStampedModel):
     class Kind(models.TextChoices):
-        FIXED_DISCOUNT = "fixed_discount", "Fixed discount"
-        PERCENT_DISCOUNT = "percent_discount", "Percent discount"
-        FREE_PRODUCT = "free_product", "Free product"
-        FREE_SHIPPING = "free_shipping", "Free shipping"
-        GIFT = "gift", "Gift or experience"
+        FIXED_DISCOUNT = "fixed_discount", _("Fixed discount")
+        PERCENT_DISCOUNT = "percent_discount", _("Percent discount")
+        FREE_PRODUCT = "free_product", _("Free product")
+        FREE_SHIPPING = "free_shipping", _("Free shipping")
+        GIFT = "gift", _("Gift or experience")
 
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
@@ -117,13 +119,13 @@ class Reward(TimeStampedModel):
     def clean(self) -> None:
         errors = {}
         if self.kind in (self.Kind.FIXED_DISCOUNT, self.Kind.PERCENT_DISCOUNT) and self.value is None:
-            errors["value"] = "A discount needs a value."
+            errors["value"] = _("A discount needs a value.")
         if self.kind == self.Kind.PERCENT_DISCOUNT and self.value is not None and not 0 < self.value <= 100:
-            errors["value"] = "A percent discount is between 0 and 100."
+            errors["value"] = _("A percent discount is between 0 and 100.")
         if self.available_from and self.available_until and self.available_until <= self.available_from:
-            errors["available_until"] = "The end must be after the start."
+            errors["available_until"] = _("The end must be after the start.")
         if self.limit_period_days and not self.limit_per_member:
-            errors["limit_period_days"] = "A period needs a per-member limit."
+            errors["limit_period_days"] = _("A period needs a per-member limit.")
         if errors:
             raise ValidationError(errors)
 
@@ -168,10 +170,10 @@ class Redemption(models.Model):
 
 class Voucher(models.Model):
     class Status(models.TextChoices):
-        ISSUED = "issued", "Issued"
-        USED = "used", "Used"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
+        ISSUED = "issued", pgettext_lazy("voucher status", "Issued")
+        USED = "used", pgettext_lazy("voucher status", "Used")
+        EXPIRED = "expired", pgettext_lazy("voucher status", "Expired")
+        CANCELLED = "cancelled", pgettext_lazy("voucher status", "Cancelled")
 
     redemption = models.OneToOneField(Redemption, on_delete=models.PROTECT, related_name="voucher")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="vouchers")

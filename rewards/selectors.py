@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from members.models import Member
 from rewards.models import Redemption, Reward, Voucher
@@ -57,16 +59,19 @@ def reward_eligibility_many(*, member: Member, rewards: list[Reward], now: datet
         affordable = member.points_balance >= reward.cost_points
         reason, detail = None, ""
         if not reward.is_available(now):
-            reason, detail = "not_available", "Not available now."
+            reason, detail = "not_available", _("Not available now.")
         elif reward.minimum_tier_id and rank < reward.minimum_tier.rank:
-            reason, detail = "tier_required", f"For {reward.minimum_tier.name} members and above."
+            reason, detail = "tier_required", _("For %(tier)s members and above.") % {"tier": reward.minimum_tier.name}
         elif reward.limit_per_member and _count_in_period(used.get(reward.pk, []), reward, now) \
                 >= reward.limit_per_member:
-            reason, detail = "limit_reached", "You have redeemed this as often as allowed."
+            reason, detail = "limit_reached", _("You have redeemed this as often as allowed.")
         elif not affordable:
-            reason, detail = "insufficient_points", f"{reward.cost_points - member.points_balance} more points needed."
+            missing = reward.cost_points - member.points_balance
+            reason = "insufficient_points"
+            detail = ngettext("%(count)d more point needed.", "%(count)d more points needed.", missing) % {
+                "count": missing}
         elif reward.stock is not None and reward.stock <= 0:
-            reason, detail = "out_of_stock", "Out of stock."
+            reason, detail = "out_of_stock", _("Out of stock.")
         out[reward.pk] = Eligibility(affordable=affordable, eligible=reason is None, reason=reason, detail=detail)
     return out
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rewards import views
+from rewards import how_it_works, views
 
 urlpatterns = [
     path("rewards/", views.catalog, name="rewards"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("vouchers/", views.vouchers, name="vouchers"),
     path("vouchers/<int:voucher_id>/", views.voucher_detail, name="voucher"),
     path("vouchers/<int:voucher_id>/cancel/", views.voucher_cancel_view, name="voucher-cancel"),
+    path("how-it-works/", how_it_works.how_it_works, name="how-it-works"),  # public: guests read it too
 ]

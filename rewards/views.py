@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
@@ -32,7 +33,7 @@ def reward_image(request, name: str):
     browser from sniffing or running anything in it (nginx can serve MEDIA_ROOT the same way)."""
     path = Path(settings.MEDIA_ROOT) / "rewards" / name
     if not path.is_file():
-        raise Http404("No such image.")
+        raise Http404(_("No such image."))
     response = FileResponse(path.open("rb"), content_type=_IMAGE_TYPES[path.suffix])
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -62,7 +63,7 @@ def catalog(request):
 def _available_reward(reward_id: int) -> Reward:
     reward = selectors.reward_list_available().filter(pk=reward_id).first()
     if reward is None:
-        raise Http404("This reward is not in the catalog.")
+        raise Http404(_("This reward is not in the catalog."))
     return reward
 
 
@@ -98,7 +99,7 @@ def redeem(request, reward_id: int):
         messages.error(request, exc.detail)
         return redirect("portal:reward", reward_id=reward.pk)
     if created:
-        messages.success(request, f"Done! {reward.name} is yours. Show this voucher at checkout.")
+        messages.success(request, _("Done! %(name)s is yours. Show this voucher at checkout.") % {"name": reward.name})
     return redirect("portal:voucher", voucher_id=redemption.voucher.pk)
 
 
@@ -112,7 +113,7 @@ def vouchers(request):
 def _own_voucher(member, voucher_id: int):
     voucher = selectors.voucher_get_for_member(member=member, voucher_id=voucher_id)
     if voucher is None:
-        raise Http404("No such voucher.")
+        raise Http404(_("No such voucher."))
     return voucher
 
 
@@ -142,5 +143,5 @@ def voucher_cancel_view(request, voucher_id: int):
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, "The voucher is cancelled and its points are back in your balance.")
+        messages.success(request, _("The voucher is cancelled and its points are back in your balance."))
     return redirect("portal:voucher", voucher_id=voucher.pk)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -23,6 +25,15 @@ def _clear_test_cache():
         client.delete(*keys)
     memo_clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request through the test client leaves the language it
+    activated (the member's) active in this thread, as a server thread would until its next request."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

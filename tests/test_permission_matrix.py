@@ -46,6 +46,7 @@ from loyalty.models import Purchase
 from loyalty.services import points_adjust
 from members.models import IntegrationToken, Member, Scope
 from members.services import integration_token_create
+from members.services.consent import consent_token_make
 from rewards.models import ChallengeReward, Reward
 from rewards.services import reward_redeem
 from tests.factories import MemberFactory, UserFactory
@@ -63,6 +64,7 @@ STAFF_ROLES = (PM, SA)
 # Pages a role may not use answer 403. Columns: (program manager, support agent).
 ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "account.EmailAddress": ("", ""),
+    "usersessions.UserSession": ("", ""),  # members' sessions: superusers only (members see theirs in the portal)
     "auth.Group": ("", ""),
     "backoffice.Heartbeat": ("view", ""),
     "backoffice.MetricSnapshot": ("view", ""),
@@ -129,6 +131,7 @@ ADMIN_SITE: dict[str, tuple[str, str, str]] = {
     "autocomplete": ("-", "-", "-"),  # per field: test_admin_autocomplete_follows_view_permission
     "view_on_site": ("GET", "404", "404"),  # no registered model has get_absolute_url
     "app_list:account": ("GET", "404", "404"),
+    "app_list:usersessions": ("GET", "404", "404"),
     "app_list:auth": ("GET", "404", "404"),
     "app_list:backoffice": ("GET", "200", "404"),
     "app_list:django_celery_beat": ("GET", "200", "404"),
@@ -144,6 +147,10 @@ DASHBOARD: dict[str, tuple[str, str]] = {
     "backoffice-dashboard?format=csv": ("200", "403"),  # every table= of the CSV export
     "backoffice-dashboard-segment": ("200", "403"),
     "backoffice-dashboard-segment?format=csv": ("200", "403"),
+    # E-mail previews (backoffice/views/emails.py): backoffice.view_newsletter.
+    "backoffice-emails": ("200", "403"),
+    "backoffice-email": ("200", "403"),
+    "backoffice-email-html": ("200", "403"),
 }
 # API (config.urls.api_v1), by (URL name, method): anonymous, customer, support agent, program manager, token with
 # the scope the view names, token with every other scope. "yes" = allowed (any answer but 401/403 and 5xx: the
@@ -211,12 +218,18 @@ PORTAL: dict[str, tuple[str, str, str]] = {
     "profile": ("login", "200", "200"),
     "profile-data": ("login", "200", "200"),
     "profile-delete": ("login", "200", "200"),
+    "consent-confirm": ("200", "200", "200"),  # the signed link is the credential
+    "card": ("login", "200", "200"),
+    "card-qr": ("login", "200", "302"),  # images of the member's own number: a login without one is sent home
+    "card-barcode": ("login", "200", "302"),
+    "referrals": ("login", "200", "200"),
     "rewards": ("login", "200", "200"),
     "reward": ("login", "200", "200"),
     "redeem": ("login", "200", "200"),
     "vouchers": ("login", "200", "200"),
     "voucher": ("login", "200", "200"),
     "voucher-cancel": ("login", "200", "200"),
+    "how-it-works": ("200", "200", "200"),  # public
     "feedback": ("login", "200", "302"),
     "reviews": ("login", "200", "200"),
     "review-write": ("login", "302", "200"),
@@ -300,7 +313,8 @@ def _world_build() -> World:
         "challenge_id": challenge.pk, "survey_id": survey.pk, "voucher_id": redemption.voucher.pk,
         "review_id": review.pk, "sku": "MATRIX-1", "token": invitation_token(invitation=invitation),
         "period": "weekly", "member_id": customer.pk, "order_id": purchase.order_id, "code": redemption.voucher.code,
-        "reward_id": reward.pk, "segment": "champions",
+        "reward_id": reward.pk, "segment": "champions", "language": "pl", "message": "feedback/resolved",
+        "consent_token": consent_token_make(member=customer, wording="Yes"),
     }
     return World(manager=manager, agent=agent, customer=customer, objects=objects, samples=samples, tokens=tokens)
 

@@ -4,6 +4,7 @@ on the test PostgreSQL."""
 
 from __future__ import annotations
 
+import email
 import json
 import os
 import urllib.error
@@ -41,7 +42,9 @@ def test_platform_runs_like_make_run(tmp_path):
 
     name = f"fidelio_smoke_{os.getpid()}"
     with scratch_database(name) as url:
-        env = env_for(url)
+        mailbox = tmp_path / "mail"
+        env = env_for(url, EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+                      EMAIL_FILE_PATH=str(mailbox))
 
         for step in (["migrate", "--noinput"], ["seed_demo"], ["seed_demo"]):
             done = manage(*step, env=env)
@@ -83,6 +86,20 @@ def test_platform_runs_like_make_run(tmp_path):
                 issued = app.send_task("rewards.tasks.birthday_rewards_daily").get(timeout=60)
                 assert app.send_task("rewards.tasks.birthday_rewards_daily").get(timeout=60)["issued"] == 0
                 assert set(issued) == {"issued", "out_of_stock"}
+
+                # Transactional mail is rendered where it is caused and sent by the worker, once per key.
+                from members.mail import mail_render, preview_context
+
+                rendered = mail_render("feedback/resolved", preview_context("feedback/resolved"), language="pl")
+                payload = {"key": f"smoke-{os.getpid()}", "to": ["smoke@example.test"], "subject": rendered.subject,
+                           "text": rendered.text, "html": rendered.html}
+                assert app.send_task("members.tasks.mail_deliver", kwargs=payload).get(timeout=60) is True
+                assert app.send_task("members.tasks.mail_deliver", kwargs=payload).get(timeout=60) is False
+                [sent] = list(mailbox.iterdir())
+                message = email.message_from_string(sent.read_text().split("\n-----", 1)[0].strip() + "\n")
+                assert message["To"] == "smoke@example.test"
+                html = next(p for p in message.walk() if p.get_content_type() == "text/html")
+                assert '<html lang="pl">' in html.get_payload(decode=True).decode()
 
                 # Beat sends the scheduled heartbeat too.
                 first = _heartbeat_runs(conn)

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 
 from backoffice.models import MetricSnapshot
 from backoffice.services import rollup_progress_get, rollup_progress_set
@@ -54,7 +55,7 @@ class MetricSnapshotAdmin(admin.ModelAdmin):
         day = local_date()
         rollup_progress_set(as_of=day, step="queued", done=0)
         metrics_rollup_daily.delay(as_of=day.isoformat())
-        self.message_user(request, f"Metric rollup for {day} queued; this page shows its progress.",
+        self.message_user(request, _("Metric rollup for %(day)s queued; this page shows its progress.") % {"day": day},
                           messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:backoffice_metricsnapshot_changelist"))
 
@@ -62,10 +63,11 @@ class MetricSnapshotAdmin(admin.ModelAdmin):
         progress = rollup_progress_get()
         if progress and request.method == "GET":
             if progress["step"] == "finished":
-                self.message_user(request, f"Last rollup (for {progress['as_of']}) finished in "
-                                           f"{progress['seconds']:.1f} s.", messages.INFO)
+                self.message_user(request, _("Last rollup (for %(day)s) finished in %(seconds).1f s.")
+                                  % {"day": progress["as_of"], "seconds": progress["seconds"]}, messages.INFO)
             else:
-                self.message_user(request, f"Rollup for {progress['as_of']} running: {progress['done']} of "
-                                           f"{progress['total']} steps done ({progress['step']}). Refresh to follow.",
-                                  messages.WARNING)
+                self.message_user(request, _("Rollup for %(day)s running: %(done)s of %(total)s steps done (%(step)s). "
+                                             "Refresh to follow.")
+                                  % {"day": progress["as_of"], "done": progress["done"], "total": progress["total"],
+                                     "step": progress["step"]}, messages.WARNING)
         return super().changelist_view(request, extra_context)

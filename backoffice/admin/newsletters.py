@@ -7,6 +7,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from modeltranslation.admin import TranslationAdmin
 
 from backoffice.models import MemberScore, Newsletter, NewsletterDelivery
 from backoffice.services import newsletters
@@ -57,7 +59,7 @@ class NewsletterForm(forms.ModelForm):
 
 
 @admin.register(Newsletter)
-class NewsletterAdmin(admin.ModelAdmin):
+class NewsletterAdmin(TranslationAdmin):
     form = NewsletterForm
     list_display = ["subject", "status", "scheduled_at", "sent_at", "recipients", "sent", "failed", "unsubscribed"]
     list_filter = ["status"]
@@ -141,28 +143,30 @@ class NewsletterAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.detail, messages.ERROR)
                 return
-            self.message_user(request, f"Preview of “{newsletter}” sent to {email}.")
+            self.message_user(request, _("Preview of “%(newsletter)s” sent to %(email)s.")
+                              % {"newsletter": newsletter, "email": email})
 
     @admin.action(description="Send now", permissions=["change"])
     def send_now(self, request, queryset):
-        self._each(request, queryset, newsletters.newsletter_send_start, "Sending “{}” now.")
+        self._each(request, queryset, newsletters.newsletter_send_start, _("Sending “%(newsletter)s” now."))
 
     @admin.action(description="Schedule at its scheduled time", permissions=["change"])
     def schedule(self, request, queryset):
-        self._each(request, queryset, newsletters.newsletter_schedule, "“{}” is scheduled.")
+        self._each(request, queryset, newsletters.newsletter_schedule, _("“%(newsletter)s” is scheduled."))
 
     @admin.action(description="Back to draft (unschedule)", permissions=["change"])
     def unschedule(self, request, queryset):
-        self._each(request, queryset, newsletters.newsletter_unschedule, "“{}” is a draft again.")
+        self._each(request, queryset, newsletters.newsletter_unschedule, _("“%(newsletter)s” is a draft again."))
 
     def _each(self, request, queryset, service, done: str) -> None:
         for newsletter in queryset:
             try:
                 service(newsletter=newsletter)
             except DomainError as exc:
-                self.message_user(request, f"{newsletter}: {exc.detail}", messages.ERROR)
+                self.message_user(request, _("%(newsletter)s: %(reason)s") % {"newsletter": newsletter,
+                                                                              "reason": exc.detail}, messages.ERROR)
             else:
-                self.message_user(request, done.format(newsletter))
+                self.message_user(request, done % {"newsletter": newsletter})
 
 
 @admin.register(NewsletterDelivery)

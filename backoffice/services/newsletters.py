@@ -41,7 +41,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.template.loader import get_template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 from markdown.treeprocessors import Treeprocessor
 
 from backoffice.models import Newsletter, NewsletterDelivery
@@ -49,6 +50,7 @@ from config.exceptions import Conflict, DomainError, Gone, NotFound
 from config.sql import fetch_one
 from loyalty.models import PointsLot
 from loyalty.selectors import points_expiring_get
+from members.mail import mail_language
 from members.models import Member
 from members.services import member_profile_update
 from rewards.selectors import reward_list_available
@@ -65,13 +67,13 @@ AUDIENCE_KEYS = {"tiers", "segments", "p_alive_below", "expiring_points"}
 class UnsubscribeLinkInvalid(DomainError):
     code = "invalid_link"
     status_code = 400
-    default_detail = "This unsubscribe link is not valid. Copy the whole link from the e-mail, or change your " \
-                     "preferences in your account."
+    default_detail = gettext_lazy("This unsubscribe link is not valid. Copy the whole link from the e-mail, or "
+                                  "change your preferences in your account.")
 
 
 class UnsubscribeLinkExpired(Gone):
     code = "link_expired"
-    default_detail = "This unsubscribe link has expired: the links in our newsletters work for a year."
+    default_detail = gettext_lazy("This unsubscribe link has expired: the links in our newsletters work for a year.")
 
 
 class NewsletterSendInterrupted(Exception):
@@ -84,8 +86,8 @@ def audience_validate(audience: dict | None) -> dict:
     audience = dict(audience or {})
     unknown = set(audience) - AUDIENCE_KEYS
     if unknown:
-        raise DomainError(f"Unknown audience keys: {', '.join(sorted(unknown))}.", field="audience",
-                          code="invalid_audience")
+        raise DomainError(gettext("Unknown audience keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))},
+                          field="audience", code="invalid_audience")
     out: dict = {}
     if audience.get("tiers"):
         out["tiers"] = [int(t) for t in audience["tiers"]]
@@ -94,13 +96,13 @@ def audience_validate(audience: dict | None) -> dict:
 
         bad = set(audience["segments"]) - set(MemberScore.Segment.values)
         if bad:
-            raise DomainError(f"Unknown segments: {', '.join(sorted(bad))}.", field="audience",
-                              code="invalid_audience")
+            raise DomainError(gettext("Unknown segments: %(segments)s.") % {"segments": ", ".join(sorted(bad))},
+                              field="audience", code="invalid_audience")
         out["segments"] = list(audience["segments"])
     if audience.get("p_alive_below") not in (None, ""):
         value = float(audience["p_alive_below"])
         if not 0 < value <= 1:
-            raise DomainError("p_alive_below is a probability between 0 and 1.", field="audience",
+            raise DomainError(gettext("p_alive_below is a probability between 0 and 1."), field="audience",
                               code="invalid_audience")
         out["p_alive_below"] = value
     if audience.get("expiring_points"):
@@ -243,30 +245,44 @@ def unsubscribe_url(*, member_id: int, newsletter_id: int) -> str:
 
 
 class NewsletterRenderer:
-    """Renders one newsletter for many members: Markdown once, then per member only the placeholders."""
+    """Renders one newsletter for many members: per language (subject and body as staff wrote them in it, else
+    English; backoffice/translation.py) the Markdown once, then per member only the placeholders."""
 
     def __init__(self, newsletter: Newsletter):
         self.newsletter = newsletter
-        self.body_html = markdown_to_html(newsletter.body_markdown)
-        self.uses = set(_PLACEHOLDER_RE.findall(newsletter.body_markdown + newsletter.subject))
+        self._texts: dict[str, tuple[str, str, str]] = {}  # language -> subject, Markdown, HTML
+        written = [getattr(newsletter, f"{name}_{code}") or "" for code, _name in settings.LANGUAGES
+                   for name in ("subject", "body_markdown")]
+        self.uses = set(_PLACEHOLDER_RE.findall("".join(written) + newsletter.body_markdown + newsletter.subject))
         self.rewards = list(reward_list_available()) if "recommended_reward" in self.uses else []
         self.html_template = get_template("backoffice/newsletter_email.html")
         self.text_template = get_template("backoffice/newsletter_email.txt")
 
-    def message(self, *, email: str, values: MemberValues, unsubscribe: str, connection=None
-                ) -> EmailMultiAlternatives:
+    def texts(self, language: str) -> tuple[str, str, str]:
+        if language not in self._texts:
+            with translation.override(language):  # modeltranslation reads the active language's column
+                subject, body = self.newsletter.subject, self.newsletter.body_markdown
+            self._texts[language] = (subject, body, markdown_to_html(body))
+        return self._texts[language]
+
+    def message(self, *, email: str, values: MemberValues, unsubscribe: str, connection=None,
+                language: str | None = None) -> EmailMultiAlternatives:
+        language = mail_language(language)
+        subject_raw, body_markdown, body_html = self.texts(language)
         data = values.as_dict()
-        subject = placeholders_fill(self.newsletter.subject, data, escape=False).replace("\n", " ")
+        subject = placeholders_fill(subject_raw, data, escape=False).replace("\n", " ")
         context = {
             "subject": subject, "unsubscribe_url": unsubscribe, "program_name": settings.FIDELIO_PROGRAM_NAME,
-            "body_text": placeholders_fill(self.newsletter.body_markdown, data, escape=False),
-            "body_html": placeholders_fill(self.body_html, data, escape=True),
+            "body_text": placeholders_fill(body_markdown, data, escape=False),
+            "body_html": placeholders_fill(body_html, data, escape=True),
         }
+        with translation.override(language):  # the footer in the member's language
+            text, html = self.text_template.render(context), self.html_template.render(context)
         message = EmailMultiAlternatives(
-            subject=subject, body=self.text_template.render(context), to=[email], connection=connection,
+            subject=subject, body=text, to=[email], connection=connection,
             headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         )
-        message.attach_alternative(self.html_template.render(context), "text/html")
+        message.attach_alternative(html, "text/html")
         return message
 
 
@@ -274,12 +290,12 @@ def newsletter_preview_send(*, newsletter: Newsletter, user) -> str:
     """Send the newsletter to a staff user's own address: with their member's values if they are a member,
     otherwise with sample values. The unsubscribe link of a preview leads nowhere (member 0)."""
     if not user.email:
-        raise DomainError("Your account has no e-mail address to send a preview to.", code="no_email")
+        raise DomainError(gettext("Your account has no e-mail address to send a preview to."), code="no_email")
     renderer = NewsletterRenderer(newsletter)
     member = Member.objects.select_related("tier").filter(user=user).first()
     values = (member_values_get(member=member, rewards=renderer.rewards, uses=renderer.uses) if member
               else SAMPLE_VALUES)
-    message = renderer.message(email=user.email, values=values,
+    message = renderer.message(email=user.email, values=values, language=member.language if member else None,
                                unsubscribe=unsubscribe_url(member_id=0, newsletter_id=newsletter.pk))
     message.subject = f"[Preview] {message.subject}"
     message.send()
@@ -293,12 +309,12 @@ def newsletter_schedule(*, newsletter: Newsletter, when=None) -> Newsletter:
     now means "send now": the task is queued after commit."""
     when = when or newsletter.scheduled_at
     if when is None:
-        raise DomainError("Set the time to send it first.", field="scheduled_at", code="no_schedule")
+        raise DomainError(gettext("Set the time to send it first."), field="scheduled_at", code="no_schedule")
     changed = Newsletter.objects.filter(
         pk=newsletter.pk, status__in=[Newsletter.Status.DRAFT, Newsletter.Status.SCHEDULED]
     ).update(status=Newsletter.Status.SCHEDULED, scheduled_at=when)
     if changed != 1:
-        raise Conflict("This newsletter is already being sent or was sent.", code="newsletter_not_draft")
+        raise Conflict(gettext("This newsletter is already being sent or was sent."), code="newsletter_not_draft")
     newsletter.refresh_from_db()
     if when <= timezone.now():
         from backoffice.tasks import newsletter_send
@@ -317,7 +333,7 @@ def newsletter_unschedule(*, newsletter: Newsletter) -> Newsletter:
     changed = Newsletter.objects.filter(pk=newsletter.pk, status=Newsletter.Status.SCHEDULED).update(
         status=Newsletter.Status.DRAFT)
     if changed != 1:
-        raise Conflict("Only a scheduled newsletter can go back to draft.", code="newsletter_not_scheduled")
+        raise Conflict(gettext("Only a scheduled newsletter can go back to draft."), code="newsletter_not_scheduled")
     newsletter.refresh_from_db()
     return newsletter
 
@@ -383,7 +399,7 @@ def _send_batch(*, newsletter: Newsletter, renderer: NewsletterRenderer, mail, b
                 values = member_values_get(member=member, rewards=renderer.rewards, uses=renderer.uses,
                                            expiring=expiring)
                 message = renderer.message(email=row.email, values=values, connection=mail,
-                                           unsubscribe=unsubscribe_url(member_id=member.pk,
+                                           language=member.language, unsubscribe=unsubscribe_url(member_id=member.pk,
                                                                        newsletter_id=newsletter.pk))
                 pace()
                 accepted = mail.send_messages([message])
@@ -489,7 +505,7 @@ def unsubscribe_target_get(*, token: str) -> tuple[Member, Newsletter]:
     member = Member.objects.filter(pk=member_id).first()
     newsletter = Newsletter.objects.filter(pk=newsletter_id).first()
     if member is None or newsletter is None:
-        raise NotFound("This unsubscribe link belongs to no member or newsletter.", code="not_found")
+        raise NotFound(gettext("This unsubscribe link belongs to no member or newsletter."), code="not_found")
     return member, newsletter
 
 

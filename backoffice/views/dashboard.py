@@ -21,8 +21,9 @@ from django.urls import path
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
 from backoffice.selectors import clv_distribution
+from backoffice.views import emails
 from config.exports import spreadsheet_safe
-from config.periods import local_date
+from config.periods import local_date, period_start
 from members.models import Member
 
 PERMISSION = "backoffice.view_metricsnapshot"
@@ -155,9 +156,10 @@ def dashboard_data(*, period: str, start: date | None, end: date | None) -> dict
     as_of = latest.as_of
     end = end or as_of
     start = start or _month_start(end, 11)
-    # The recent periods, each from the latest rollup that holds it (for the tiles).
-    recent = list(MetricSnapshot.objects.filter(period=period, period_end__lte=as_of + timedelta(days=1),
-                                                as_of__lte=as_of)
+    # The recent complete periods, each from the latest rollup that holds it (for the tiles): the period still
+    # running after the rollup's day (a month one day old shows every figure as -100 %) is only in the charts.
+    running = period_start(day=as_of + timedelta(days=1), period=period)
+    recent = list(MetricSnapshot.objects.filter(period=period, period_start__lt=running, as_of__lte=as_of)
                   .order_by("-period_start", "-as_of").distinct("period_start")[:RECENT_PERIODS])
     current = recent[0] if recent else None
     previous = recent[1] if len(recent) > 1 else None
@@ -307,4 +309,10 @@ def segment_view(request, segment: str):
 urlpatterns = [
     path("", admin.site.admin_view(dashboard_view), name="backoffice-dashboard"),
     path("segments/<slug:segment>/", admin.site.admin_view(segment_view), name="backoffice-dashboard-segment"),
+    # E-mail previews (backoffice/views/emails.py) live beside the dashboard, under the admin's log-in.
+    path("emails/", admin.site.admin_view(emails.emails_view), name="backoffice-emails"),
+    path("emails/<str:language>/<path:message>/html/", admin.site.admin_view(emails.email_preview_html_view),
+         name="backoffice-email-html"),
+    path("emails/<str:language>/<path:message>/", admin.site.admin_view(emails.email_preview_view),
+         name="backoffice-email"),
 ]

@@ -9,6 +9,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from config.exceptions import DomainError
 from feedback.models import Review
@@ -72,7 +74,8 @@ class ReviewAdmin(admin.ModelAdmin):
         for pk in queryset.values_list("pk", flat=True):
             review_approve(review_id=pk, by=request.user)
             done += 1
-        self.message_user(request, f"{done} review(s) approved.", messages.SUCCESS)
+        self.message_user(request, ngettext("%(count)d review approved.", "%(count)d reviews approved.", done)
+                          % {"count": done}, messages.SUCCESS)
 
     @admin.action(description="Reject selected reviews (with a reason)", permissions=["change"])
     def reject_reviews(self, request, queryset):
@@ -86,9 +89,10 @@ class ReviewAdmin(admin.ModelAdmin):
                     review_reject(review_id=pk, by=request.user, reason=form.cleaned_data["reason"])
                     done += 1
                 except DomainError as exc:
-                    refused.append(f"Review {pk}: {exc.detail}")
+                    refused.append(_("Review %(id)s: %(reason)s") % {"id": pk, "reason": exc.detail})
             if done:
-                self.message_user(request, f"{done} review(s) rejected.", messages.SUCCESS)
+                self.message_user(request, ngettext("%(count)d review rejected.", "%(count)d reviews rejected.", done)
+                                  % {"count": done}, messages.SUCCESS)
             for line in refused:
                 self.message_user(request, line, messages.ERROR)
             return None

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from config.exceptions import DomainError
 from feedback.models import FeedbackRecord, ResponseTime
@@ -150,7 +151,10 @@ class FeedbackRecordAdmin(admin.ModelAdmin):
         if data.get("give_goodwill"):
             try:
                 feedback_goodwill(record_id=obj.pk, points=data["give_goodwill"], agent=request.user)
-                self.message_user(request, f"{data['give_goodwill']} goodwill points given.", messages.SUCCESS)
+                given = data["give_goodwill"]
+                self.message_user(request, ngettext("%(count)d goodwill point given.",
+                                                    "%(count)d goodwill points given.", given) % {"count": given},
+                                  messages.SUCCESS)
             except DomainError as exc:
                 self.message_user(request, exc.detail, messages.ERROR)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
 from members.admin import member_section, member_section_register
@@ -43,7 +44,7 @@ class SurveyQuestionForm(forms.ModelForm):
         return data
 
 
-class SurveyQuestionInline(admin.TabularInline):
+class SurveyQuestionInline(TranslationTabularInline):
     model = SurveyQuestion
     form = SurveyQuestionForm
     extra = 1
@@ -63,7 +64,7 @@ class SurveyForm(forms.ModelForm):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(TranslationAdmin):
     form = SurveyForm
     inlines = [SurveyQuestionInline]
     list_display = ["title", "trigger", "is_active", "send_at", "bonus_points", "response_count", "created_at"]

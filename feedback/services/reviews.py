@@ -19,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from config.exceptions import Conflict, DomainError, Gone, NotFound
 from feedback.models import TEXT_MAX, Review
@@ -48,48 +49,51 @@ DUPLICATE_CHARS = 2000  # compare at most this much of each text
 # ------------------------------------------------------------------------------------------------ errors
 class ReviewExists(Conflict):
     code = "review_exists"
-    default_detail = "You have already reviewed this product; edit your review instead."
+    default_detail = gettext_lazy("You have already reviewed this product; edit your review instead.")
 
 
 class ReviewNotFound(NotFound):
     code = "review_not_found"
-    default_detail = "No such review."
+    default_detail = gettext_lazy("No such review.")
 
 
 class ReviewAlreadyEdited(Conflict):
     code = "review_already_edited"
-    default_detail = "A review can be edited only once, and this one already has been."
+    default_detail = gettext_lazy("A review can be edited only once, and this one already has been.")
 
 
 class ReviewEditWindowClosed(Gone):
     code = "review_edit_window_closed"
-    default_detail = "A review can be edited only within 48 hours of writing it."
+    default_detail = gettext_lazy("A review can be edited only within 48 hours of writing it.")
 
 
 class NotYourMember(DomainError):
     code = "member_mismatch"
     status_code = 403
-    default_detail = "You can only write reviews as yourself."
+    default_detail = gettext_lazy("You can only write reviews as yourself.")
 
 
 # ------------------------------------------------------------------------------------------------ helpers
 def _clean_text(value, *, field: str, max_length: int, required: bool = True) -> str:
     if not isinstance(value, str):
-        raise DomainError(f"{field} must be text.", field=field, code=f"invalid_{field}")
+        raise DomainError(gettext("%(field)s must be text.") % {"field": field}, field=field, code=f"invalid_{field}")
     value = value.strip()
     if "\x00" in value:
-        raise DomainError(f"{field} contains a NUL character.", field=field, code=f"invalid_{field}")
+        raise DomainError(gettext("%(field)s contains a NUL character.") % {"field": field}, field=field,
+                          code=f"invalid_{field}")
     if required and not value:
-        raise DomainError(f"{field} is required.", field=field, code=f"{field}_required")
+        raise DomainError(gettext("%(field)s is required.") % {"field": field}, field=field, code=f"{field}_required")
     if len(value) > max_length:
-        raise DomainError(f"{field} is {len(value)} characters long; at most {max_length:,} are allowed.",
-                          field=field, code=f"{field}_too_long")
+        length, limit = len(value), number_format(max_length, force_grouping=True)
+        raise DomainError(ngettext("%(field)s is %(count)d character long; at most %(max)s are allowed.",
+                                   "%(field)s is %(count)d characters long; at most %(max)s are allowed.", length)
+                          % {"field": field, "count": length, "max": limit}, field=field, code=f"{field}_too_long")
     return value
 
 
 def _clean_rating(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise DomainError("rating is a whole number from 1 to 5.", field="rating", code="invalid_rating")
+        raise DomainError(gettext("rating is a whole number from 1 to 5."), field="rating", code="invalid_rating")
     return value
 
 
@@ -146,7 +150,7 @@ def review_edit(*, member: Member, review_id: int, rating=None, title=None, text
     if now - review.created_at > EDIT_WINDOW:
         raise ReviewEditWindowClosed()
     if rating is None and title is None and text is None:
-        raise DomainError("Change the rating, the title or the text.", code="nothing_to_change")
+        raise DomainError(gettext("Change the rating, the title or the text."), code="nothing_to_change")
     if rating is not None:
         review.rating = _clean_rating(rating)
     if title is not None:

@@ -7,10 +7,10 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from config.exceptions import Conflict, DomainError
 from config.idempotency import request_digest
@@ -19,6 +19,7 @@ from feedback.models import TEXT_MAX, FeedbackRecord, ResponseTime
 from loyalty import ledger
 from loyalty.exceptions import IdempotencyConflict
 from loyalty.models import LedgerEntry
+from members.mail import mail_queue, mail_send
 from members.models import Member, User
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ TRANSITIONS = {
 
 class GoodwillCapReached(Conflict):
     code = "goodwill_cap_reached"
-    default_detail = "This would exceed your goodwill points for today."
+    default_detail = gettext_lazy("This would exceed your goodwill points for today.")
 
 
 def response_hours(category: str) -> int:
@@ -55,9 +56,11 @@ def text_validate(text: str, *, field: str = "text") -> str:
     """Plain text up to 5,000 characters (markup is kept as typed and escaped wherever it is shown)."""
     text = (text or "").strip()
     if not text:
-        raise DomainError("Write what the customer told us.", field=field, code="required")
+        raise DomainError(gettext("Write what the customer told us."), field=field, code="required")
     if len(text) > TEXT_MAX:
-        raise DomainError(f"At most {TEXT_MAX} characters ({len(text)} given).", field=field, code="too_long")
+        raise DomainError(ngettext("At most %(max)d character (%(count)d given).",
+                                   "At most %(max)d characters (%(count)d given).", TEXT_MAX)
+                          % {"max": TEXT_MAX, "count": len(text)}, field=field, code="too_long")
     return text
 
 
@@ -76,7 +79,8 @@ def feedback_record(*, channel: str, category: str, text: str, member: Member | 
                                   FeedbackRecord.Category), ("kind", kind, FeedbackRecord.Kind),
                                   ("sentiment", sentiment, FeedbackRecord.Sentiment)):
         if value not in choices.values:
-            raise DomainError(f"{field} must be one of: {', '.join(choices.values)}.", field=field, code="invalid")
+            raise DomainError(gettext("%(field)s must be one of: %(values)s.")
+                              % {"field": field, "values": ", ".join(choices.values)}, field=field, code="invalid")
     text = text_validate(text)
     order_id = order_id[:100]
     digest = request_digest(getattr(member, "pk", None), channel, kind, category, sentiment, text, order_id)
@@ -105,7 +109,7 @@ def feedback_record(*, channel: str, category: str, text: str, member: Member | 
 def _idempotent_record(scope: str, key: str, digest: str) -> FeedbackRecord | None:
     existing = FeedbackRecord.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
     if existing is not None and existing.request_hash != digest:
-        raise IdempotencyConflict("This Idempotency-Key was already used for other feedback.",
+        raise IdempotencyConflict(gettext("This Idempotency-Key was already used for other feedback."),
                                   field="Idempotency-Key")
     return existing
 
@@ -120,7 +124,8 @@ def feedback_status_change(*, record_id: int, status: str, by=None, note: str = 
     if status == record.status:
         return record
     if status not in TRANSITIONS.get(record.status, set()):
-        raise DomainError(f"A {record.get_status_display().lower()} record cannot become {status}.",
+        raise DomainError(gettext("A %(current)s record cannot become %(status)s.")
+                          % {"current": record.get_status_display().lower(), "status": status},
                           field="status", code="invalid_transition")
     if status == Status.RESOLVED:
         record.resolution_note = text_validate(note or record.resolution_note, field="resolution_note")
@@ -134,15 +139,12 @@ def feedback_status_change(*, record_id: int, status: str, by=None, note: str = 
 
 def feedback_resolved_notify(*, record_id: int) -> None:
     record = FeedbackRecord.objects.select_related("member").get(pk=record_id)
-    if not record.member.email:
+    member = record.member
+    if not member.email:
         return
-    send_mail(
-        subject=f"You told us, we acted — {settings.FIDELIO_PROGRAM_NAME}",
-        message=(f"Hello{' ' + record.member.first_name if record.member.first_name else ''},\n\n"
-                 f"Thank you for telling us about: {record.text[:300]}\n\n"
-                 f"What we did: {record.resolution_note}\n"),
-        from_email=None, recipient_list=[record.member.email],
-    )
+    mail_queue("feedback/resolved", to=member.email, language=member.language, key=f"feedback-resolved:{record.pk}",
+               context={"first_name": member.first_name, "feedback_text": record.text,
+                        "resolution_note": record.resolution_note})
 
 
 def _day_start(now: datetime) -> datetime:
@@ -165,25 +167,28 @@ def feedback_goodwill(*, record_id: int, points: int, agent, now: datetime | Non
     one agent are serialised, so the cap holds."""
     now = now or timezone.now()
     if not isinstance(points, int) or points <= 0:
-        raise DomainError("Goodwill is a whole number of points above zero.", field="goodwill_points",
+        raise DomainError(gettext("Goodwill is a whole number of points above zero."), field="goodwill_points",
                           code="invalid")
     with transaction.atomic():
         record = FeedbackRecord.objects.select_for_update().get(pk=record_id)
         if record.member_id is None:
-            raise DomainError("This feedback has no member to give points to.", field="member",
+            raise DomainError(gettext("This feedback has no member to give points to."), field="member",
                               code="no_member")
         if record.goodwill_entry_id is not None:
-            raise Conflict("Goodwill was already given for this feedback.", code="goodwill_given")
+            raise Conflict(gettext("Goodwill was already given for this feedback."), code="goodwill_given")
         if _is_own_account(record.member, agent):
-            raise DomainError("You cannot give goodwill points to your own member account.", field="goodwill_points",
-                              code="own_account")
+            raise DomainError(gettext("You cannot give goodwill points to your own member account."),
+                              field="goodwill_points", code="own_account")
         with connection.cursor() as cursor:  # one agent's grants one at a time
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"goodwill:{agent.pk}"])
         cap = settings.FIDELIO_GOODWILL_DAILY_CAP
         given = goodwill_given_today(agent=agent, now=now)
         if given + points > cap:
-            raise GoodwillCapReached(f"You can give {max(cap - given, 0)} more goodwill points today "
-                                     f"(daily limit {cap}).", field="goodwill_points")
+            left = max(cap - given, 0)
+            raise GoodwillCapReached(
+                ngettext("You can give %(count)d more goodwill point today (daily limit %(cap)d).",
+                         "You can give %(count)d more goodwill points today (daily limit %(cap)d).", left)
+                % {"count": left, "cap": cap}, field="goodwill_points")
         entry = ledger.points_credit(
             member=record.member_id, points=points, kind=LedgerEntry.Kind.ADJUST, author=agent, now=now,
             description=f"Goodwill for your feedback #{record.pk}", reference=f"feedback:{record.pk}",
@@ -215,18 +220,17 @@ def feedback_overdue_remind(*, now: datetime | None = None) -> int:
             mine.setdefault(record.assignee, []).append(record)
         else:
             unassigned.append(record)
-    digests = [(agent, rs, "assigned to you") for agent, rs in mine.items()]
+    digests = [(agent, rs, True) for agent, rs in mine.items()]
     if unassigned:
-        digests += [(agent, unassigned, "not assigned to anyone") for agent in support_agents()]
+        digests += [(agent, unassigned, False) for agent in support_agents()]
     sent = 0
-    for agent, rs, whose in digests:
+    for agent, rs, assigned_to_you in digests:
         if not agent.email:
             continue
-        lines = "\n".join(f"#{r.pk} {r.get_category_display()}, due {r.due_at:%Y-%m-%d %H:%M} UTC: {r.text[:80]}"
-                          for r in rs)
-        send_mail(subject=f"{len(rs)} overdue feedback record(s) {whose}",
-                  message=f"These are past their response time:\n\n{lines}\n", from_email=None,
-                  recipient_list=[agent.email])
+        records = [{"id": r.pk, "category": r.get_category_display(), "due_at": r.due_at, "text": r.text}
+                   for r in rs]
+        mail_send("feedback/overdue_digest", to=agent.email, language=None,
+                  context={"records": records, "assigned_to_you": assigned_to_you})
         sent += 1
     return sent
 

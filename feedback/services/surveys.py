@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from config.exceptions import Conflict, DomainError, Gone, NotFound
 from config.sql import fetch_all
@@ -26,6 +26,7 @@ from feedback.models import TEXT_MAX, Survey, SurveyAnswer, SurveyInvitation, Su
 from gamification.services.challenges import Event, challenge_event_record
 from loyalty import ledger
 from loyalty.models import Purchase
+from members.mail import mail_language, mail_send
 from members.models import Member
 
 log = logging.getLogger(__name__)
@@ -40,17 +41,17 @@ SCORE_RANGES = {SurveyQuestion.Kind.NPS: (0, 10), SurveyQuestion.Kind.CSAT: (1, 
 # ------------------------------------------------------------------------------------------------- errors
 class InvalidLink(NotFound):
     code = "invalid_link"
-    default_detail = "This survey link is not valid."
+    default_detail = gettext_lazy("This survey link is not valid.")
 
 
 class LinkExpired(Gone):
     code = "link_expired"
-    default_detail = "This survey link has expired."
+    default_detail = gettext_lazy("This survey link has expired.")
 
 
 class AlreadyAnswered(Conflict):
     code = "already_answered"
-    default_detail = "This survey has already been answered."
+    default_detail = gettext_lazy("This survey has already been answered.")
 
 
 # ------------------------------------------------------------------------------------------------- links
@@ -106,7 +107,7 @@ def survey_list_open_for_member(*, member: Member) -> list[dict]:
 def survey_open_get(*, survey_id: int) -> Survey:
     survey = Survey.objects.filter(pk=survey_id, trigger=Survey.Trigger.ALWAYS_OPEN, is_active=True).first()
     if survey is None:
-        raise NotFound("No such survey.")
+        raise NotFound(gettext("No such survey."))
     return survey
 
 
@@ -155,10 +156,10 @@ def answers_validate(*, survey: Survey, questions: list[SurveyQuestion], answers
     given: dict[int, AnswerIn] = {}
     for answer in answers:
         if answer.question_id not in by_id:
-            raise DomainError("This question is not part of the survey.", field=f"q{answer.question_id}",
+            raise DomainError(gettext("This question is not part of the survey."), field=f"q{answer.question_id}",
                               code="unknown_question")
         if answer.question_id in given:
-            raise DomainError("A question is answered twice.", field=f"q{answer.question_id}",
+            raise DomainError(gettext("A question is answered twice."), field=f"q{answer.question_id}",
                               code="duplicate_answer")
         given[answer.question_id] = answer
     rows = []
@@ -168,14 +169,14 @@ def answers_validate(*, survey: Survey, questions: list[SurveyQuestion], answers
         empty = a is None or (a.score is None and not (a.text or "").strip() and not a.choices)
         if empty:
             if q.required:
-                raise DomainError("Please answer this question.", field=field, code="answer_required")
+                raise DomainError(gettext("Please answer this question."), field=field, code="answer_required")
             continue
         row = SurveyAnswer(question=q, kind=q.kind)
         if q.kind in SCORE_RANGES:
             low, high = SCORE_RANGES[q.kind]
             if isinstance(a.score, bool) or not isinstance(a.score, int) or not low <= a.score <= high:
-                raise DomainError(f"The score must be a whole number from {low} to {high}.", field=field,
-                                  code="score_out_of_range")
+                raise DomainError(gettext("The score must be a whole number from %(low)d to %(high)d.")
+                                  % {"low": low, "high": high}, field=field, code="score_out_of_range")
             row.score = a.score
             if a.text:  # an optional comment beside the score
                 row.text = _text_checked(a.text, field)
@@ -185,22 +186,23 @@ def answers_validate(*, survey: Survey, questions: list[SurveyQuestion], answers
             options = [str(c) for c in (q.choices or [])]
             picked = list(dict.fromkeys(a.choices))
             if not picked or any(c not in options for c in picked):
-                raise DomainError("Pick from the options given.", field=field, code="invalid_choice")
+                raise DomainError(gettext("Pick from the options given."), field=field, code="invalid_choice")
             if q.kind == SurveyQuestion.Kind.SINGLE and len(picked) != 1:
-                raise DomainError("Pick exactly one option.", field=field, code="invalid_choice")
+                raise DomainError(gettext("Pick exactly one option."), field=field, code="invalid_choice")
             row.choices = picked
         rows.append(row)
     if not rows:
-        raise DomainError("Answer at least one question.", code="answer_required")
+        raise DomainError(gettext("Answer at least one question."), code="answer_required")
     return rows
 
 
 def _text_checked(text: str, field: str) -> str:
     if not isinstance(text, str):
-        raise DomainError("Text expected.", field=field, code="invalid_text")
+        raise DomainError(gettext("Text expected."), field=field, code="invalid_text")
     text = text.strip()
     if len(text) > TEXT_MAX:
-        raise DomainError(f"At most {TEXT_MAX} characters, please.", field=field, code="text_too_long")
+        raise DomainError(ngettext("At most %(count)d character, please.", "At most %(count)d characters, please.",
+                                   TEXT_MAX) % {"count": TEXT_MAX}, field=field, code="text_too_long")
     return text  # stored as typed; every output escapes it
 
 
@@ -219,10 +221,10 @@ def survey_response_submit(*, answers: list[AnswerIn], token: str | None = None,
         if survey is None or member is None:
             raise ValueError("survey_response_submit takes a token, or a survey and a member")
         if survey.trigger != Survey.Trigger.ALWAYS_OPEN or not survey.is_active:
-            raise NotFound("No such survey.")
+            raise NotFound(gettext("No such survey."))
         member_id = Member.objects.select_for_update().values_list("pk", flat=True).get(pk=member.pk)
         if SurveyResponse.objects.filter(survey=survey, member_id=member_id, invitation__isnull=True).exists():
-            raise AlreadyAnswered("You have already answered this survey.")
+            raise AlreadyAnswered(gettext("You have already answered this survey."))
     rows = answers_validate(survey=survey, questions=survey_questions_get(survey=survey), answers=answers)
     try:
         with transaction.atomic():
@@ -356,16 +358,12 @@ def invitations_send_pending(*, now: datetime) -> int:
 
 
 def _invitation_mail(invitation: SurveyInvitation) -> None:
-    name = settings.FIDELIO_PROGRAM_NAME
-    survey = invitation.survey
-    bonus = f" As a thank-you you get {survey.bonus_points} points." if survey.bonus_points else ""
-    send_mail(
-        subject=f"[{name}] {survey.title}",
-        message=(f"Hello,\n\nwe would love to hear what you think. It takes a minute.{bonus}\n\n"
-                 f"{invitation_url(invitation=invitation)}\n\n"
-                 f"The link works once, until {invitation.expires_at:%d %B %Y}.\n\n{name}"),
-        from_email=None, recipient_list=[invitation.member.email], fail_silently=False,
-    )
+    survey, member = invitation.survey, invitation.member
+    with translation.override(mail_language(member.language)):  # the survey's title in the member's language
+        title = str(survey.title)
+    mail_send("feedback/survey_invitation", to=member.email, language=member.language, context={
+        "first_name": member.first_name, "survey_title": title, "bonus_points": survey.bonus_points,
+        "url": invitation_url(invitation=invitation), "expires_at": invitation.expires_at})
 
 
 def invitation_create(*, survey: Survey, member: Member, key: str, now: datetime | None = None

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
@@ -19,9 +21,10 @@ from members.views import member_required
 
 
 class ReviewForm(forms.Form):
-    rating = forms.TypedChoiceField(choices=[(i, f"{i} ★") for i in range(5, 0, -1)], coerce=int)
-    title = forms.CharField(max_length=reviews.TITLE_MAX)
-    text = forms.CharField(max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 6}))
+    rating = forms.TypedChoiceField(choices=[(i, f"{i} ★") for i in range(5, 0, -1)], coerce=int,
+                                    label=gettext_lazy("Rating"))
+    title = forms.CharField(max_length=reviews.TITLE_MAX, label=gettext_lazy("Title"))
+    text = forms.CharField(max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 6}), label=gettext_lazy("Text"))
 
 
 
@@ -43,11 +46,11 @@ def review_write(request):
     member = request.member
     sku = (request.GET.get("sku") or request.POST.get("sku") or "").strip()
     if not sku or len(sku) > reviews.SKU_MAX:
-        messages.error(request, "Choose a product to review.")
+        messages.error(request, _("Choose a product to review."))
         return redirect("portal:reviews")
     existing = reviews.review_list_for_member(member=member).filter(sku=sku).first()
     if existing is not None:
-        messages.info(request, "You have already reviewed this product.")
+        messages.info(request, _("You have already reviewed this product."))
         return redirect("portal:reviews")
     verified = reviews.review_is_verified(member_id=member.pk, sku=sku, now=timezone.now())
     form = ReviewForm(request.POST or None)
@@ -60,7 +63,7 @@ def review_write(request):
             form.add_error(None, exc.detail)
             status = exc.status_code if isinstance(exc, RateLimited) else 200
         else:
-            messages.success(request, "Thank you! Your review will appear once it has been checked.")
+            messages.success(request, _("Thank you! Your review will appear once it has been checked."))
             return redirect("portal:reviews")
     return render(request, "portal/review_form.html", {"member": member, "form": form, "sku": sku,
                                                        "verified": verified, "review": None}, status=status)
@@ -84,7 +87,7 @@ def review_edit_view(request, review_id: int):
         except DomainError as exc:
             messages.error(request, exc.detail)
         else:
-            messages.success(request, "Your review is updated and will appear again once it has been checked.")
+            messages.success(request, _("Your review is updated and will appear again once it has been checked."))
         return redirect("portal:reviews")
     return render(request, "portal/review_form.html", {"member": member, "form": form, "sku": review.sku,
                                                        "verified": review.verified, "review": review})

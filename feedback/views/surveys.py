@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from config.exceptions import DomainError
@@ -114,6 +115,6 @@ def survey_open_answer(request, survey_id: int):
             return _form(request, survey=survey, action=request.path, error=exc, typed=typed, status=400)
         return render(request, "portal/survey_thanks.html", {"survey": survey, "response": response})
     if any(r["survey"].pk == survey.pk and r["answered"] for r in surveys.survey_list_open_for_member(member=member)):
-        exc = surveys.AlreadyAnswered("You have already answered this survey. Thank you!")
+        exc = surveys.AlreadyAnswered(_("You have already answered this survey. Thank you!"))
         return render(request, "portal/survey_unavailable.html", {"error": exc}, status=200)
     return _form(request, survey=survey, action=request.path)

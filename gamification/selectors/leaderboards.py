@@ -44,6 +44,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_redis import get_redis_connection
 
 from config.exceptions import DomainError
@@ -193,7 +194,8 @@ def board_top(*, period: Period, limit: int = TOP_MAX, viewer_id: int | None = N
     """The first `limit` (1..100) visible members of a board with rank, public name and points; one Redis round
     trip and one database query (more only when hidden members turn up in the set and must be skipped)."""
     if not 1 <= limit <= TOP_MAX:
-        raise DomainError(f"limit is a whole number from 1 to {TOP_MAX}.", field="limit", code="invalid_limit")
+        raise DomainError(gettext("limit is a whole number from 1 to %(max)d.") % {"max": TOP_MAX}, field="limit",
+                          code="invalid_limit")
     r = redis_client()
     with r.pipeline(transaction=False) as pipe:
         pipe.zrevrange(period.key, 0, limit - 1, withscores=True)

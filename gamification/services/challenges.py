@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.memo import memo_forget, memo_get
 from config.periods import week_index
@@ -328,9 +329,11 @@ def challenge_join(*, challenge_id: int, member: Member, now: datetime | None = 
     if challenge is None:
         raise ChallengeNotFound()
     if now < challenge.starts_at:
-        raise ChallengeNotOpen(f"{challenge.title} starts on {challenge.starts_at:%Y-%m-%d}.")
+        raise ChallengeNotOpen(gettext("%(title)s starts on %(date)s.")
+                               % {"title": challenge.title, "date": f"{challenge.starts_at:%Y-%m-%d}"})
     if now >= challenge.ends_at:
-        raise ChallengeClosed(f"{challenge.title} ended on {challenge.ends_at:%Y-%m-%d}.")
+        raise ChallengeClosed(gettext("%(title)s ended on %(date)s.")
+                              % {"title": challenge.title, "date": f"{challenge.ends_at:%Y-%m-%d}"})
     if not in_audience(challenge, member.tier_id, challenge_audiences([challenge])):
         raise NotInAudience()
     start, end = challenge.period_at(now)

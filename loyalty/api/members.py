@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from loyalty import selectors
 from loyalty.models import LedgerEntry
-from loyalty.selectors import ledger_entry_member_description
+from loyalty.selectors import ledger_entries_describe, ledger_entry_member_description
 from members.api import TierSerializer
 from members.models import Member, Scope
 from members.permissions import IsIntegration
@@ -115,8 +115,17 @@ class MemberCreateSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
+class LedgerEntryListSerializer(serializers.ListSerializer):
+    """A page of entries: their sentences read what they need at once (selectors.ledger_entries_describe)."""
+
+    def to_representation(self, data):
+        entries = data.all() if hasattr(data, "all") else data  # a manager or a queryset, or the page's list
+        return super().to_representation(ledger_entries_describe(entries=entries))
+
+
 class LedgerEntrySerializer(serializers.ModelSerializer):
-    """Members' and integrations' view of an entry: the description never names the staff author."""
+    """Members' and integrations' view of an entry: the description is the sentence members read in their
+    language (never the arithmetic, never the staff author)."""
 
     order_id = serializers.CharField(source="purchase.order_id", default=None, allow_null=True)
     description = serializers.SerializerMethodField()
@@ -125,9 +134,11 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
         model = LedgerEntry
         fields = ["id", "created_at", "kind", "points", "balance_after", "description", "reference", "order_id",
                   "shortfall"]
+        list_serializer_class = LedgerEntryListSerializer
 
     def get_description(self, entry) -> str:
-        return ledger_entry_member_description(entry=entry)
+        described = getattr(entry, "member_description", None)
+        return described if described is not None else ledger_entry_member_description(entry=entry)
 
 
 def member_get(member_id: int) -> Member:
@@ -181,7 +192,8 @@ class MemberLedgerApi(ListAPIView):
     serializer_class = LedgerEntrySerializer
 
     def get_queryset(self):
-        return selectors.ledger_list(member=member_get(self.kwargs["member_id"])).select_related("purchase")
+        return selectors.ledger_list(member=member_get(self.kwargs["member_id"])).select_related(
+            *selectors.LEDGER_TEXT_RELATED)
 
     @extend_schema(tags=["integration"])
     def get(self, request, *args, **kwargs):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from config.exceptions import DomainError
 from loyalty import ledger
@@ -29,9 +30,9 @@ def points_adjust(*, member: Member, points: int, reason: str, author: User | No
     members read does not name the author; LedgerEntry.author does, for staff."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("A reason is required for a manual adjustment.", field="reason", code="reason_required")
+        raise DomainError(_("A reason is required for a manual adjustment."), field="reason", code="reason_required")
     if not isinstance(points, int) or points == 0:
-        raise DomainError("Adjust by a non-zero whole number of points.", field="points", code="invalid_points")
+        raise DomainError(_("Adjust by a non-zero whole number of points."), field="points", code="invalid_points")
     key = idempotency_key or f"adjust:{uuid.uuid4()}"
     description = f"{ADJUSTMENT_PREFIX}{reason}"
     if points > 0:

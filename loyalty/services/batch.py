@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from config.api import first_validation_message
 from config.exceptions import DomainError
@@ -50,8 +52,8 @@ RETURNING id, source, order_id
 """
 
 
-def _error(index: int, code: str, detail: str, field: str | None = None) -> dict:
-    out = {"index": index, "result": "error", "code": code, "detail": detail}
+def _error(index: int, code: str, detail: str | Promise, field: str | None = None) -> dict:
+    out = {"index": index, "result": "error", "code": code, "detail": str(detail)}  # a lazy text, in the language now
     if field:
         out["field"] = field
     return out
@@ -74,7 +76,7 @@ def purchases_record_batch(*, items: list[dict], awards_points: bool = True, now
         validated = []
         for i, raw in enumerate(items):
             if not isinstance(raw, dict):
-                results[i] = _error(i, "invalid", "Each purchase must be a JSON object.")
+                results[i] = _error(i, "invalid", gettext("Each purchase must be a JSON object."))
                 continue
             s = purchase_input(raw)
             if s.is_valid():
@@ -136,15 +138,15 @@ def purchases_record_batch(*, items: list[dict], awards_points: bool = True, now
     for i, data, digest in echoes:
         first = Purchase.objects.filter(source=data.source, order_id=data.order_id).first()
         results[i] = (_replay_result(i, first, data, digest) if first is not None
-                      else _error(i, "order_conflict", "The first copy of this order in the batch failed.",
+                      else _error(i, "order_conflict", gettext("The first copy of this order in the batch failed."),
                                   "order_id"))
     return results  # type: ignore[return-value]
 
 
 def _replay_result(i: int, purchase: Purchase, data: PurchaseIn, digest: str) -> dict:
     if purchase.request_hash != digest:
-        return _error(i, "order_conflict", f"Order {data.order_id!r} was already posted with different details.",
-                      "order_id")
+        return _error(i, "order_conflict", gettext("Order %(order_id)s was already posted with different details.")
+                      % {"order_id": repr(data.order_id)}, "order_id")
     return _ok(i, "replayed", purchase.pk, data, purchase.points_earned, purchase.status)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils import timezone
 from config.batches import ids_in_batches
 from loyalty import ledger
 from loyalty.models import PointsLot
+from members.mail import mail_send
 from members.models import Member
 
 
@@ -48,15 +48,11 @@ def expiry_notices_send(*, now: datetime | None = None) -> int:
             points = sum(lot.remaining for lot in lots)
             first = min(lot.expires_at for lot in lots if lot.expires_at)  # all set: expires_at__gt above
             if member.email:
-                email, name = member.email, settings.FIDELIO_PROGRAM_NAME
+                email, language = member.email, member.language
+                context = {"first_name": member.first_name, "points": points, "first_expiry": first}
 
-                def notify(e: str = email, p: int = points, f: datetime = first, n: str = name) -> None:
-                    send_mail(
-                        subject=f"[{n}] {p} points expire soon",
-                        message=(f"Hello,\n\n{p} of your points expire from {f:%d %B %Y}. "
-                                 f"Spend them on a reward before then.\n\n{n}"),
-                        from_email=None, recipient_list=[e], fail_silently=False,
-                    )
+                def notify(e: str = email, c: dict = context, lang: str = language) -> None:
+                    mail_send("loyalty/points_expiring", to=e, context=c, language=lang)
 
                 transaction.on_commit(notify)
                 sent += 1

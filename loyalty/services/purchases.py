@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.batches import ids_in_batches
 from config.exceptions import DomainError
@@ -77,12 +78,13 @@ class PurchaseIn:
 def purchase_validate(data: PurchaseIn, *, now: datetime) -> None:
     """Rules a serializer cannot know: the program currency and the clock."""
     if data.currency != settings.FIDELIO_CURRENCY:
-        raise DomainError(f"This program runs in {settings.FIDELIO_CURRENCY}; {data.currency} is not accepted.",
+        raise DomainError(_("This program runs in %(currency)s; %(given)s is not accepted.")
+                          % {"currency": settings.FIDELIO_CURRENCY, "given": data.currency},
                           field="currency", code="unsupported_currency")
     if data.occurred_at > now + timedelta(seconds=settings.FIDELIO_MAX_FUTURE_SECONDS):
-        raise DomainError("occurred_at is in the future.", field="occurred_at", code="occurred_in_future")
+        raise DomainError(_("occurred_at is in the future."), field="occurred_at", code="occurred_in_future")
     if data.amount <= 0:
-        raise DomainError("The amount must be greater than zero.", field="amount", code="invalid_amount")
+        raise DomainError(_("The amount must be greater than zero."), field="amount", code="invalid_amount")
 
 
 _LOCK_MEMBER = "SELECT id, tier_id, lifetime_points, pending_points FROM members_member WHERE id = %s FOR UPDATE"
@@ -224,7 +226,8 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
 def _replayed(existing: Purchase, digest: str) -> Purchase:
     if existing.request_hash != digest:
         raise OrderConflict(
-            f"Order {existing.order_id!r} was already posted with different details.", field="order_id"
+            _("Order %(order_id)s was already posted with different details.") % {"order_id": repr(existing.order_id)},
+            field="order_id",
         )
     return existing
 

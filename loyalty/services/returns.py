@@ -10,6 +10,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.exceptions import DomainError
 from loyalty import ledger
@@ -39,10 +40,11 @@ def purchase_return(*, order_id: str, return_id: str, amount: Decimal, source: s
     source = source or settings.FIDELIO_DEFAULT_SOURCE
     amount = amount.quantize(CENT)
     if amount <= 0:
-        raise DomainError("The amount must be greater than zero.", field="amount", code="invalid_amount")
+        raise DomainError(_("The amount must be greater than zero."), field="amount", code="invalid_amount")
     ref = Purchase.objects.filter(source=source, order_id=order_id).values_list("pk", "member_id").first()
     if ref is None:
-        raise PurchaseNotFound(f"No purchase with order id {order_id!r}.", field="order_id")
+        raise PurchaseNotFound(_("No purchase with order id %(order_id)s.") % {"order_id": repr(order_id)},
+                               field="order_id")
     member = Member.objects.select_for_update().get(pk=ref[1])
     purchase = Purchase.objects.select_for_update().get(pk=ref[0])
     digest = _return_hash(purchase, amount)
@@ -50,13 +52,14 @@ def purchase_return(*, order_id: str, return_id: str, amount: Decimal, source: s
     existing = Return.objects.filter(source=source, return_id=return_id).first()
     if existing is not None:
         if existing.request_hash != digest:
-            raise ReturnConflict(f"Return {return_id!r} was already posted with different details.",
-                                 field="return_id")
+            raise ReturnConflict(_("Return %(return_id)s was already posted with different details.")
+                                 % {"return_id": repr(return_id)}, field="return_id")
         return existing, False
     returned = purchase.returned_amount + amount
     if returned > purchase.amount:
         raise ReturnExceedsPurchase(
-            f"Returning {amount} would bring returns to {returned}, more than the purchase's {purchase.amount}.",
+            _("Returning %(amount)s would bring returns to %(returned)s, more than the purchase's %(purchase)s.")
+            % {"amount": amount, "returned": returned, "purchase": purchase.amount},
             field="amount",
         )
     target = (

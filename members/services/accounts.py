@@ -201,7 +201,14 @@ def member_profile_update(
     if leaderboard_visibility is not None and leaderboard_visibility != old_visibility:
         member.leaderboard_visibility = leaderboard_visibility
         fields.append("leaderboard_visibility")
-    if marketing_consent is not None and marketing_consent != member.marketing_consent:
+    member.consent_confirmation_sent = False
+    if marketing_consent and not member.marketing_consent and settings.FIDELIO_DOUBLE_OPT_IN:
+        # Double opt-in: the consent counts once the member confirms it from their mailbox (members.services.consent).
+        from members.services.consent import consent_confirmation_send
+
+        consent_confirmation_send(member=member, wording=str(MARKETING_CONSENT_WORDING))
+        member.consent_confirmation_sent = True
+    elif marketing_consent is not None and marketing_consent != member.marketing_consent:
         member.marketing_consent = marketing_consent
         member.marketing_consent_at = now
         member.marketing_consent_wording = str(MARKETING_CONSENT_WORDING) if marketing_consent else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from config.exceptions import Conflict, DomainError, NotFound
 from members.models import Member
@@ -14,7 +15,7 @@ REFERRAL_CHAIN_LIMIT = 1000
 def referrer_get_by_code(*, code: str) -> Member:
     referrer = Member.objects.filter(referral_code=code.strip().upper()).first()
     if referrer is None:
-        raise NotFound("No member has this referral code.", field="referral_code", code="invalid_referral_code")
+        raise NotFound(_("No member has this referral code."), field="referral_code", code="invalid_referral_code")
     return referrer
 
 
@@ -26,17 +27,17 @@ def referral_apply(*, member: Member, code: str) -> Member:
     referrer = referrer_get_by_code(code=code)
     locked = Member.objects.select_for_update().get(pk=member.pk)
     if referrer.pk == locked.pk:
-        raise DomainError("You cannot refer yourself.", field="referral_code", code="self_referral")
+        raise DomainError(_("You cannot refer yourself."), field="referral_code", code="self_referral")
     if locked.referred_by_id is not None:
         if locked.referred_by_id == referrer.pk:
             return locked  # the same link again: nothing to do
-        raise Conflict("This member already has a referrer.", field="referral_code", code="already_referred")
+        raise Conflict(_("This member already has a referrer."), field="referral_code", code="already_referred")
     referral_applying.send(sender=Member, member=locked, referrer=referrer)  # a receiver refuses by raising
     # Walk up the referrer's chain: finding `member` there would close a loop.
     cursor, steps = referrer.referred_by_id, 0
     while cursor is not None and steps < REFERRAL_CHAIN_LIMIT:
         if cursor == locked.pk:
-            raise DomainError("This referral would create a loop.", field="referral_code", code="referral_loop")
+            raise DomainError(_("This referral would create a loop."), field="referral_code", code="referral_loop")
         cursor = Member.objects.filter(pk=cursor).values_list("referred_by_id", flat=True).first()
         steps += 1
     locked.referred_by = referrer

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 
 from config.memo import memo_forget, memo_get
 from config.periods import add_months
+from members.mail import mail_send
 from members.models import Member, Tier
+
+log = logging.getLogger(__name__)
 
 # Members knows nothing of purchases: loyalty passes the qualifying figure (points earned or money spent in
 # the tier's qualification window, never the current balance).
@@ -103,20 +106,11 @@ def tier_period_close(*, member_id: int, figures: Mapping[int, int | Decimal], b
 
 
 def tier_downgrade_notify(*, member_id: int, old_tier: str, new_tier: str) -> None:
-    from django.core.mail import send_mail
-
     member = Member.objects.filter(pk=member_id).first()
     if member is None or not member.email:
         return
-    send_mail(
-        subject=f"[{settings.FIDELIO_PROGRAM_NAME}] Your tier is now {new_tier}",
-        message=(
-            f"Hello{' ' + member.first_name if member.first_name else ''},\n\n"
-            f"Your qualification period has ended and your tier has changed from {old_tier} to {new_tier}.\n"
-            f"Keep shopping to climb back: your progress is on your membership page.\n\n"
-            f"{settings.FIDELIO_PROGRAM_NAME}"
-        ),
-        from_email=None,
-        recipient_list=[member.email],
-        fail_silently=True,
-    )
+    try:
+        mail_send("members/tier_changed", to=member.email, language=member.language, context={
+            "first_name": member.first_name, "old_tier": old_tier, "new_tier": new_tier})
+    except Exception:  # the tier has changed; a mail that cannot go out is logged, not retried
+        log.exception("tier change mail to member %s failed", member_id)

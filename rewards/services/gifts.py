@@ -8,13 +8,13 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.batches import ids_in_batches
 from config.periods import local_date
+from members.mail import mail_language, mail_send
 from members.models import Member
 from rewards.exceptions import OutOfStock
 from rewards.models import Redemption, Reward, Voucher
@@ -71,20 +71,15 @@ def _birthday_issue(*, member_id: int, reward_id: int, scope: str, now: datetime
 
 
 def birthday_notify(*, voucher_id: int) -> None:
-    from django.core.mail import send_mail
-
     voucher = Voucher.objects.select_related("member", "reward").get(pk=voucher_id)
-    email = voucher.member.email
-    if not email:
+    member = voucher.member
+    if not member.email:
         return
-    expiry = f" It is valid until {voucher.expires_at:%d %B %Y}." if voucher.expires_at else ""
-    send_mail(
-        subject=f"Happy birthday from {settings.FIDELIO_PROGRAM_NAME}!",
-        message=(f"Happy birthday{', ' + voucher.member.first_name if voucher.member.first_name else ''}!\n\n"
-                 f"Our gift to you: {voucher.reward.name}. Your voucher code is {voucher.code_display}.{expiry}\n"
-                 "You will also find it under My vouchers in your account."),
-        from_email=None, recipient_list=[email],
-    )
+    with translation.override(mail_language(member.language)):  # the reward's name in the member's language
+        reward_name = str(voucher.reward.name)
+    mail_send("rewards/birthday_gift", to=member.email, language=member.language, context={
+        "first_name": member.first_name, "reward_name": reward_name, "voucher_code": voucher.code_display,
+        "expires_at": voucher.expires_at})
 
 
 def challenge_voucher_issue(*, participation: ChallengeParticipation, challenge: Challenge, now: datetime,

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from config.exceptions import DomainError
 from config.sql import fetch_one, fetch_row
@@ -211,7 +212,7 @@ def reward_redeem(*, member_id: int, reward_id: int, source: str, idempotency_sc
 def _replayed(redemption_id: int, digest: str) -> Redemption:
     existing = Redemption.objects.select_related("voucher", "ledger_entry").get(pk=redemption_id)
     if existing.request_hash != digest:
-        raise IdempotencyConflict("This Idempotency-Key was already used for another redemption.",
+        raise IdempotencyConflict(gettext("This Idempotency-Key was already used for another redemption."),
                                   field="Idempotency-Key")
     return existing
 
@@ -221,17 +222,26 @@ def _redeem_locked(*, member_id: int, balance: int, rank: int, reward: Reward, s
     """The checks and writes of a new redemption. The caller holds the member's row lock (the balance and tier
     rank were read under it), inside the transaction that a refusal rolls back."""
     if not reward.is_available(now) or reward.is_birthday_reward:
-        raise NotAvailable(f"{reward.name} is not available now.", field="reward")
+        raise NotAvailable(gettext("%(name)s is not available now.") % {"name": reward.name}, field="reward")
     if reward.minimum_tier_id and (tier := reward.minimum_tier) is not None and rank < tier.rank:
-        raise TierRequired(f"{reward.name} is for {tier.name} members and above.", field="reward")
+        raise TierRequired(gettext("%(name)s is for %(tier)s members and above.")
+                           % {"name": reward.name, "tier": tier.name}, field="reward")
     if reward.limit_per_member and _limit_used(member_id=member_id, reward=reward, now=now) >= \
             reward.limit_per_member:
-        period = f" in {reward.limit_period_days} days" if reward.limit_period_days else ""
-        raise LimitReached(f"{reward.name} can be redeemed {reward.limit_per_member} time(s){period} per member.",
-                           field="reward")
+        values = {"name": reward.name, "count": reward.limit_per_member, "days": reward.limit_period_days}
+        if reward.limit_period_days:
+            text = ngettext("%(name)s can be redeemed %(count)d time in %(days)d days per member.",
+                            "%(name)s can be redeemed %(count)d times in %(days)d days per member.",
+                            reward.limit_per_member) % values
+        else:
+            text = ngettext("%(name)s can be redeemed %(count)d time per member.",
+                            "%(name)s can be redeemed %(count)d times per member.", reward.limit_per_member) % values
+        raise LimitReached(text, field="reward")
     if balance < reward.cost_points:
         raise InsufficientPoints(
-            f"{reward.name} costs {reward.cost_points} points; the balance is {balance}.", field="reward")
+            ngettext("%(name)s costs %(count)d point; the balance is %(balance)d.",
+                     "%(name)s costs %(count)d points; the balance is %(balance)d.", reward.cost_points)
+            % {"name": reward.name, "count": reward.cost_points, "balance": balance}, field="reward")
     reward_stock_take(reward)
     try:
         entry = ledger.points_debit(
@@ -241,8 +251,9 @@ def _redeem_locked(*, member_id: int, balance: int, rank: int, reward: Reward, s
         )
     except InsufficientPoints as refused:  # lots past their date hold part of the balance
         raise InsufficientPoints(
-            f"{reward.name} costs {reward.cost_points} points; {refused.balance} of the balance are still "
-            "valid.", field="reward") from None
+            ngettext("%(name)s costs %(count)d point; %(valid)s of the balance are still valid.",
+                     "%(name)s costs %(count)d points; %(valid)s of the balance are still valid.", reward.cost_points)
+            % {"name": reward.name, "count": reward.cost_points, "valid": refused.balance}, field="reward") from None
     return _issue(member_id=member_id, reward=reward, points=reward.cost_points, source=source, entry=entry,
                   scope=scope, key=key, digest=digest, now=now)
 
@@ -253,6 +264,6 @@ def reward_stock_take(reward: Reward) -> None:
         return
     taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
     if not taken:
-        raise OutOfStock(f"{reward.name} is out of stock.", field="reward")
+        raise OutOfStock(gettext("%(name)s is out of stock.") % {"name": reward.name}, field="reward")
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.exceptions import DomainError
 from loyalty import ledger
@@ -68,11 +69,12 @@ def _use(*, code: str, order_id: str, now: datetime) -> tuple[Voucher, bool]:
     if voucher.status == Voucher.Status.USED:
         if voucher.used_order_id == order_id:
             return voucher, False
-        raise VoucherUsed(f"This voucher was used for another order on {voucher.used_at:%Y-%m-%d}.")
+        raise VoucherUsed(_("This voucher was used for another order on %(date)s.")
+                          % {"date": f"{voucher.used_at:%Y-%m-%d}"})
     if voucher.status == Voucher.Status.CANCELLED:
         raise VoucherCancelled()
     if voucher.is_expired(now):
-        raise VoucherExpired(f"This voucher expired on {voucher.expires_at:%Y-%m-%d}.")
+        raise VoucherExpired(_("This voucher expired on %(date)s.") % {"date": f"{voucher.expires_at:%Y-%m-%d}"})
     Voucher.objects.filter(pk=voucher.pk).update(status=Voucher.Status.USED, used_at=now, used_order_id=order_id)
     voucher.status, voucher.used_at, voucher.used_order_id = Voucher.Status.USED, now, order_id
     return voucher, True
@@ -97,15 +99,15 @@ def voucher_cancel(*, voucher_id: int, reason: str, member_id: int | None = None
     with transaction.atomic():
         owner = Voucher.objects.filter(pk=voucher_id).values_list("member_id", flat=True).first()
         if owner is None or (member_id is not None and owner != member_id):
-            raise VoucherNotFound("No such voucher.")
+            raise VoucherNotFound(_("No such voucher."))
         list(Member.objects.select_for_update().filter(pk=owner).values_list("pk", flat=True))
         voucher = Voucher.objects.select_for_update().select_related("redemption", "reward").get(pk=voucher_id)
         if voucher.status == Voucher.Status.CANCELLED:
             return voucher
         if voucher.status == Voucher.Status.USED:
-            raise VoucherUsed("A used voucher cannot be cancelled.")
+            raise VoucherUsed(_("A used voucher cannot be cancelled."))
         if voucher.is_expired(now):
-            raise VoucherExpired("An expired voucher cannot be cancelled.")
+            raise VoucherExpired(_("An expired voucher cannot be cancelled."))
         Voucher.objects.filter(pk=voucher.pk).update(status=Voucher.Status.CANCELLED, cancelled_at=now,
                                                      cancel_reason=reason[:500], cancelled_by=by)
         Reward.objects.filter(pk=voucher.reward_id, stock__isnull=False).update(stock=F("stock") + 1)

@@ -83,7 +83,7 @@ def test_support_agent_sees_members_but_cannot_change_rewards(client):
     from rewards.models import Reward
 
     reward = Reward.objects.first()
-    response = client.post(f"/admin/rewards/reward/{reward.pk}/change/", {"name": "Hacked", "cost_points": 1})
+    response = client.post(f"/admin/rewards/reward/{reward.pk}/change/", {"name_en": "Hacked", "cost_points": 1})
     assert response.status_code == 403 and Reward.objects.get(pk=reward.pk).name != "Hacked"
     assert client.get("/admin/members/user/").status_code == 403
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -56,6 +57,18 @@ def test_empty_state_links_to_the_rollup_button(manager_client):
     html = page.content.decode()
     assert "the rollup has not run" in html
     assert "/admin/backoffice/metricsnapshot/" in html
+
+
+def test_the_tiles_open_on_the_last_complete_month(manager_client, data):  # noqa: F811
+    """A rollup on the first of April: April is one day old, so the tiles show March against February (the
+    April snapshot is in the charts only)."""
+    metrics_rollup(as_of=AS_OF + timedelta(days=1))
+    page = manager_client.get(URL)
+    current = page.context["current"]
+    assert current.period_start == date(2025, 3, 1)
+    tiles = {t["key"]: t for t in page.context["tiles"]}
+    assert (tiles["revenue"]["value"], tiles["revenue"]["previous"]) == ("40.00", "230.00")
+    assert any(row["period_start"] == "2025-04-01" for row in page.context["series"])
 
 
 def test_program_manager_sees_tiles_and_charts(manager_client, rolled_up):

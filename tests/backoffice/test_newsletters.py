@@ -308,7 +308,7 @@ def test_admin_compose_and_actions():
     client = Client()
     client.force_login(admin_user)
     response = client.post("/admin/backoffice/newsletter/add/", {
-        "subject": "Hello {first_name}", "body_markdown": "Body", "audience_tiers": [tier.pk],
+        "subject_en": "Hello {first_name}", "body_markdown_en": "Body", "audience_tiers": [tier.pk],
         "audience_segments": ["at_risk"], "audience_p_alive_below": "0.4",
     })
     assert response.status_code == 302, response.content[:2000]

@@ -194,3 +194,23 @@ def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
     assert not User.objects.filter(email__endswith="@demo.fidelio.test").exists()
     call_command("seed_demo", "--force")
     assert User.objects.filter(email="customer@demo.fidelio.test").exists()
+
+
+def test_stopping_after_the_first_start_stops_postgres_too(tmp_path):
+    """`make run` on a new data directory restarts PostgreSQL once (more connections); Ctrl-C must stop that
+    restarted server, not only the process that was started first."""
+    code = textwrap.dedent(f"""
+        import sys; sys.path.insert(0, '.')
+        from pathlib import Path
+        from config import embedded
+        s = embedded.services_start(throwaway=False, var_dir=Path({str(tmp_path)!r}))
+        pid = int((Path({str(tmp_path)!r}) / 'postgres' / 'postmaster.pid').read_text().split()[0])
+        s.stop()
+        print(pid)
+    """)
+    done = _run([PY, "-c", code], _clean_env())
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.strip().splitlines()[-1])
+    state = _run(["ps", "-o", "stat=", "-p", str(pid)], os.environ).stdout.strip()
+    # Gone, or a zombie waiting for its parent to collect it (the launcher of this suite reaps orphans).
+    assert state == "" or state.startswith("Z"), f"PostgreSQL {pid} still runs after stop() ({state})"

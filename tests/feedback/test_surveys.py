@@ -157,7 +157,7 @@ def test_a_failed_mail_is_retried_by_the_next_run(monkeypatch, django_capture_on
     def broken(*args, **kwargs):
         raise OSError("SMTP down")
 
-    monkeypatch.setattr(surveys, "send_mail", broken)
+    monkeypatch.setattr(surveys, "mail_send", broken)
     with django_capture_on_commit_callbacks(execute=True):
         assert surveys.survey_invitations_create_due(now=T0 + timedelta(hours=1)) == 1
     assert SurveyInvitation.objects.get().sent_at is None

@@ -219,13 +219,13 @@ def test_admin_escapes_answers_and_managers_manage_surveys(client, survey, invit
     assert client.get(reverse("admin:feedback_survey_change", args=[survey.pk])).status_code == 200
     assert client.get(reverse("admin:feedback_surveyinvitation_changelist")).status_code == 200
     add = client.post(reverse("admin:feedback_survey_add"), {
-        "title": "New", "intro": "", "is_active": "on", "bonus_points": "0", "link_valid_days": "30",
+        "title_en": "New", "intro_en": "", "is_active": "on", "bonus_points": "0", "link_valid_days": "30",
         "trigger": "always_open", "delay_days": "2", "min_days_between": "30", "send_at_0": "", "send_at_1": "",
         "questions-TOTAL_FORMS": "2", "questions-INITIAL_FORMS": "0", "questions-MIN_NUM_FORMS": "0",
         "questions-MAX_NUM_FORMS": "1000",
-        "questions-0-order": "1", "questions-0-kind": "nps", "questions-0-text": "Recommend?",
+        "questions-0-order": "1", "questions-0-kind": "nps", "questions-0-text_en": "Recommend?",
         "questions-0-choices_text": "", "questions-0-required": "on",
-        "questions-1-order": "2", "questions-1-kind": "single", "questions-1-text": "Where?",
+        "questions-1-order": "2", "questions-1-kind": "single", "questions-1-text_en": "Where?",
         "questions-1-choices_text": "Shop\nOnline\n", "questions-1-required": "on",
     })
     assert add.status_code == 302, add.content.decode()[:3000]

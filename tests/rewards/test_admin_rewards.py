@@ -25,7 +25,8 @@ def admin_client(client, staff_user):
 
 
 def form(**overrides):
-    data = {"name": "Coffee", "description": "", "kind": "free_product", "value": "", "cost_points": "150",
+    # Texts per language (modeltranslation): English is required, the others optional.
+    data = {"name_en": "Coffee", "description_en": "", "kind": "free_product", "value": "", "cost_points": "150",
             "is_active": "on", "sort_order": "0", "stock": "", "minimum_tier": "", "available_from_0": "",
             "available_from_1": "", "available_until_0": "", "available_until_1": "", "limit_per_member": "",
             "limit_period_days": "", "voucher_valid_days": "90"}
