@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -80,3 +83,21 @@ def token_client(integration_token) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token[1]}")
     return client
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_sessionstart(session):
+    session.config._artifacts_since = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The screenshots this run wrote (browser tests: every portal page in every language at phone and desktop
+    width, and the journey's steps), listed at the end."""
+    since = getattr(config, "_artifacts_since", 0)
+    shots = sorted(p for p in ARTIFACTS.rglob("*.png") if p.stat().st_mtime >= since) if ARTIFACTS.exists() else []
+    if shots:
+        terminalreporter.section(f"screenshots ({len(shots)}, under {ARTIFACTS})")
+        for shot in shots:
+            terminalreporter.write_line(str(shot.relative_to(ARTIFACTS)))
