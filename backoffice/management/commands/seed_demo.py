@@ -2,11 +2,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.services import demo_seed
+from backoffice.services.demo import LOCAL_MAIL_BACKENDS
 from members.models import Member
 
 
 class Command(BaseCommand):
-    help = "Create (or complete) the demo program: tiers, rewards, ~50 members and demo logins. Idempotent."
+    help = ("Create (or complete) the demo program: tiers, rewards, ~50 members with their history, challenges, "
+            "surveys, reviews, support feedback, a newsletter, a metric rollup and demo logins. Idempotent.")
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true",
@@ -18,6 +20,9 @@ class Command(BaseCommand):
                                "off here. Pass --force if you really want the demo program on this server.")
         logins = demo_seed()
         self.stdout.write(self.style.SUCCESS(f"Demo program ready: {Member.objects.count()} members."))
+        if settings.EMAIL_BACKEND not in LOCAL_MAIL_BACKENDS:
+            self.stdout.write(f"The demo newsletter is a draft: mail goes through {settings.EMAIL_BACKEND} here, and "
+                              "the demo sends mail only to the console or memory. Send it from the admin if you like.")
         self.stdout.write("Demo logins (portal http://127.0.0.1:8000/, back office http://127.0.0.1:8000/admin/):")
         for login in logins:
             extra = f"  member {login.member_number}" if login.member_number else ""
