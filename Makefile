@@ -58,31 +58,28 @@ test: $(STAMP) chromium messages
 	$(MYPY)
 	$(PY) config/embedded.py exec --throwaway -- $(PY) -m pytest $(PYTEST_ARGS)
 
+# $(call apt_install,PACKAGE,WHAT IS MISSING,WHAT FOR): Debian's PACKAGE from apt, as root or through sudo, its
+# output shown only when it fails. Used only after a check found the package missing.
+define apt_install
+	if [ "$$(id -u)" -eq 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
+	else echo "make: $(2) is missing; as root: apt-get install $(1)" >&2; exit 1; fi; \
+	echo "Installing Debian's $(1) $(3)..."; \
+	log=$$(mktemp); \
+	if $$sudo apt-get update -qq >"$$log" 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $(1) >>"$$log" 2>&1; \
+	then rm -f "$$log"; else cat "$$log" >&2; rm -f "$$log"; exit 1; fi
+endef
+
 ## Debian's Chromium for the browser tests (tests/browser), from apt when /usr/bin/chromium is missing (as root,
 ## or through sudo). Never a browser that Playwright downloads: `playwright install` is not run, ever.
 chromium:
-	@test -x /usr/bin/chromium || { \
-		if [ "$$(id -u)" -eq 0 ]; then sudo=; \
-		elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
-		else echo "make: /usr/bin/chromium is missing; as root: apt-get install chromium" >&2; exit 1; fi; \
-		echo "Installing Debian's chromium for the browser tests..."; \
-		log=$$(mktemp); \
-		if $$sudo apt-get update -qq >"$$log" 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends chromium >>"$$log" 2>&1; \
-		then rm -f "$$log"; else cat "$$log" >&2; rm -f "$$log"; exit 1; fi; \
+	@test -x /usr/bin/chromium || { $(call apt_install,chromium,/usr/bin/chromium,for the browser tests); \
 		test -x /usr/bin/chromium; }
 
 ## Debian's gettext (msgfmt) for the translations, from apt when it is missing (as root, or through sudo).
 gettext:
-	@command -v msgfmt >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" -eq 0 ]; then sudo=; \
-		elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
-		else echo "make: msgfmt is missing; as root: apt-get install gettext" >&2; exit 1; fi; \
-		echo "Installing Debian's gettext for the translations..."; \
-		log=$$(mktemp); \
-		if $$sudo apt-get update -qq >"$$log" 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends gettext >>"$$log" 2>&1; \
-		then rm -f "$$log"; else cat "$$log" >&2; rm -f "$$log"; exit 1; fi; }
+	@command -v msgfmt >/dev/null 2>&1 || { $(call apt_install,gettext,msgfmt,for the translations); }
 
 ## The translations (locale/*/LC_MESSAGES/django.po, in the repository) compiled to .mo files (not committed).
 ## The production recipe in the README runs the same `manage.py compilemessages`.
