@@ -93,3 +93,16 @@ def test_the_language_a_customer_signs_up_in_becomes_theirs(client):
     link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+)", mail.outbox[-1].body).group(1)
     assert client.post(link, HTTP_ACCEPT_LANGUAGE="pl").status_code == 302
     assert Member.objects.get(email="nowy@example.test").language == "pl"
+
+
+@pytest.mark.parametrize(("language", "expected"), [("ru", "5 декабря"), ("cs", "5. prosince"),
+                                                    ("el", "5 Δεκεμβρίου"), ("pl", "5 grudnia"),
+                                                    ("en", "December 5")])
+def test_a_day_and_month_read_as_the_language_writes_them(language, expected):
+    from datetime import date
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override(language):
+        assert date_format(date(2026, 12, 5), "MONTH_DAY_FORMAT") == expected
