@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _after_migrate(sender, **kwargs):
@@ -11,7 +12,7 @@ def _after_migrate(sender, **kwargs):
 
 class BackofficeConfig(AppConfig):
     name = "backoffice"
-    verbose_name = "Back office"
+    verbose_name = _("Back office")
 
     def ready(self):
         # Permissions and beat tables exist only after migrate: grant the staff groups their permissions

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Member
 
@@ -15,7 +17,7 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     last_run_at = models.DateTimeField()
-    worker = models.CharField(max_length=200, blank=True, help_text="Host name of the worker that ran it.")
+    worker = models.CharField(max_length=200, blank=True, help_text=_("Host name of the worker that ran it."))
     runs = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
@@ -28,16 +30,16 @@ class MetricSnapshot(models.Model):
     Re-running the rollup for a day replaces that day's rows."""
 
     class Period(models.TextChoices):
-        DAY = "day", "Day"
-        WEEK = "week", "Week"
-        MONTH = "month", "Month"
-        QUARTER = "quarter", "Quarter"
-        ALL = "all", "All time"
+        DAY = "day", _("Day")
+        WEEK = "week", _("Week")
+        MONTH = "month", _("Month")
+        QUARTER = "quarter", _("Quarter")
+        ALL = "all", _("All time")
 
     as_of = models.DateField(db_index=True)
     period = models.CharField(max_length=8, choices=Period.choices)
     period_start = models.DateField()
-    period_end = models.DateField(help_text="Exclusive.")
+    period_end = models.DateField(help_text=_("Exclusive."))
     metrics = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -72,16 +74,16 @@ class MemberScore(models.Model):
     """A member's RFM scores and segment and CLV figures, as of the last rollup (for targeting)."""
 
     class Segment(models.TextChoices):
-        CHAMPIONS = "champions", "Champions"
-        LOYAL = "loyal", "Loyal"
-        POTENTIAL_LOYALIST = "potential_loyalist", "Potential loyalist"
-        NEW = "new", "New"
-        PROMISING = "promising", "Promising"
-        NEED_ATTENTION = "need_attention", "Need attention"
-        AT_RISK = "at_risk", "At risk"
-        CANT_LOSE = "cant_lose", "Can't lose"
-        HIBERNATING = "hibernating", "Hibernating"
-        LOST = "lost", "Lost"
+        CHAMPIONS = "champions", _("Champions")
+        LOYAL = "loyal", _("Loyal")
+        POTENTIAL_LOYALIST = "potential_loyalist", _("Potential loyalist")
+        NEW = "new", _("New")
+        PROMISING = "promising", _("Promising")
+        NEED_ATTENTION = "need_attention", _("Need attention")
+        AT_RISK = "at_risk", _("At risk")
+        CANT_LOSE = "cant_lose", _("Can't lose")
+        HIBERNATING = "hibernating", _("Hibernating")
+        LOST = "lost", _("Lost")
 
     member = models.OneToOneField(Member, primary_key=True, on_delete=models.CASCADE, related_name="score")
     as_of = models.DateField()
@@ -114,17 +116,17 @@ class MemberScore(models.Model):
 # --------------------------------------------------------------------------------------------- newsletters
 class Newsletter(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
 
     subject = models.CharField(max_length=200)
-    body_markdown = models.TextField(help_text="Markdown; placeholders: {first_name}, {balance}, {tier}, "
-                                               "{points_expiring}, {recommended_reward}.")
+    body_markdown = models.TextField(help_text=_("Markdown; placeholders: {first_name}, {balance}, {tier}, "
+                                               "{points_expiring}, {recommended_reward}."))
     audience = models.JSONField(default=dict, blank=True,
-                                help_text='e.g. {"tiers": [1, 2], "segments": ["at_risk"], "p_alive_below": 0.3, '
-                                          '"expiring_points": true}; empty = all members with marketing consent.')
+                                help_text=_('e.g. {"tiers": [1, 2], "segments": ["at_risk"], "p_alive_below": 0.3, '
+                                          '"expiring_points": true}; empty = all members with marketing consent.'))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -144,9 +146,9 @@ class NewsletterDelivery(models.Model):
     retried or restarted send delivers exactly one copy."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", pgettext_lazy("newsletter delivery status", "Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
 
     newsletter = models.ForeignKey(Newsletter, on_delete=models.CASCADE, related_name="deliveries")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")

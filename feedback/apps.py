@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
-    verbose_name = "Feedback, surveys and reviews"
+    verbose_name = _("Feedback, surveys and reviews")
 
     def ready(self) -> None:
         # A member's reviews, survey answers and feedback in their personal-data export; their free texts erased.

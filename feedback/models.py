@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from loyalty.models import LedgerEntry, Purchase
@@ -17,20 +18,20 @@ TEXT_MAX = 5000
 # ------------------------------------------------------------------------------------------------- surveys
 class Survey(models.Model):
     class Trigger(models.TextChoices):
-        AFTER_PURCHASE = "after_purchase", "After a confirmed purchase"
-        SCHEDULED = "scheduled", "On a date, to chosen tiers"
-        ALWAYS_OPEN = "always_open", "Always open in the portal"
+        AFTER_PURCHASE = "after_purchase", _("After a confirmed purchase")
+        SCHEDULED = "scheduled", _("On a date, to chosen tiers")
+        ALWAYS_OPEN = "always_open", _("Always open in the portal")
 
     title = models.CharField(max_length=120)
     intro = models.TextField(blank=True, max_length=1000)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
-    delay_days = models.PositiveIntegerField(default=2, help_text="After purchase: days after confirmation.")
+    delay_days = models.PositiveIntegerField(default=2, help_text=_("After purchase: days after confirmation."))
     min_days_between = models.PositiveIntegerField(
-        default=30, help_text="After purchase: at most one invitation per member in this many days.")
-    send_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled: when the invitations go out.")
-    audience_tiers = models.ManyToManyField(Tier, blank=True, related_name="+", help_text="Scheduled: empty = all.")
+        default=30, help_text=_("After purchase: at most one invitation per member in this many days."))
+    send_at = models.DateTimeField(null=True, blank=True, help_text=_("Scheduled: when the invitations go out."))
+    audience_tiers = models.ManyToManyField(Tier, blank=True, related_name="+", help_text=_("Scheduled: empty = all."))
     link_valid_days = models.PositiveIntegerField(default=30)
-    bonus_points = models.PositiveIntegerField(default=0, help_text="Points for answering (0 = none).")
+    bonus_points = models.PositiveIntegerField(default=0, help_text=_("Points for answering (0 = none)."))
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -46,17 +47,17 @@ class Survey(models.Model):
 
 class SurveyQuestion(models.Model):
     class Kind(models.TextChoices):
-        NPS = "nps", "NPS (0–10)"
-        CSAT = "csat", "CSAT (1–5)"
-        TEXT = "text", "Free text"
-        SINGLE = "single", "Single choice"
-        MULTIPLE = "multiple", "Multiple choice"
+        NPS = "nps", _("NPS (0–10)")
+        CSAT = "csat", _("CSAT (1–5)")
+        TEXT = "text", _("Free text")
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
     order = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     text = models.CharField(max_length=300)
-    choices = models.JSONField(default=list, blank=True, help_text="Single or multiple choice: the options.")
+    choices = models.JSONField(default=list, blank=True, help_text=_("Single or multiple choice: the options."))
     required = models.BooleanField(default=True)
 
     class Meta:
@@ -74,7 +75,7 @@ class SurveyInvitation(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="survey_invitations")
     purchase = models.ForeignKey(Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=80)
-    nonce = models.CharField(max_length=32, unique=True, help_text="Random; signed into the link.")
+    nonce = models.CharField(max_length=32, unique=True, help_text=_("Random; signed into the link."))
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
@@ -112,7 +113,7 @@ class SurveyResponse(models.Model):
 class SurveyAnswer(models.Model):
     response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(SurveyQuestion, on_delete=models.PROTECT, related_name="answers")
-    kind = models.CharField(max_length=8, choices=SurveyQuestion.Kind.choices, help_text="Copied for reporting.")
+    kind = models.CharField(max_length=8, choices=SurveyQuestion.Kind.choices, help_text=_("Copied for reporting."))
     score = models.SmallIntegerField(null=True, blank=True)
     text = models.TextField(blank=True, max_length=TEXT_MAX)
     choices = models.JSONField(default=list, blank=True)
@@ -145,13 +146,13 @@ class Review(models.Model):
     rating = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=120)
     text = models.TextField(max_length=TEXT_MAX)
-    verified = models.BooleanField(default=False, help_text="Bought it, and the return window has passed.")
+    verified = models.BooleanField(default=False, help_text=_("Bought it, and the return window has passed."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     rejection_reason = models.CharField(max_length=300, blank=True)
     moderated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     moderated_at = models.DateTimeField(null=True, blank=True)
-    edited_at = models.DateTimeField(null=True, blank=True, help_text="A member may edit once within 48 hours.")
+    edited_at = models.DateTimeField(null=True, blank=True, help_text=_("A member may edit once within 48 hours."))
     bonus_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -173,12 +174,12 @@ class FeedbackRecord(models.Model):
     """Feedback from any channel, recorded by a support agent, a member (portal) or a tool (API)."""
 
     class Channel(models.TextChoices):
-        PHONE = "phone", "Phone"
-        EMAIL = "email", "E-mail"
-        CHAT = "chat", "Chat"
-        STORE = "store", "In store"
-        SOCIAL = "social", "Social media"
-        PORTAL = "portal", "Member portal"
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("E-mail")
+        CHAT = "chat", _("Chat")
+        STORE = "store", _("In store")
+        SOCIAL = "social", _("Social media")
+        PORTAL = "portal", _("Member portal")
 
     class Category(models.TextChoices):
         PRODUCT = "product", pgettext_lazy("feedback category", "Product")
@@ -189,9 +190,9 @@ class FeedbackRecord(models.Model):
         OTHER = "other", pgettext_lazy("feedback category", "Other")
 
     class Sentiment(models.TextChoices):
-        POSITIVE = "positive", "Positive"
-        NEUTRAL = "neutral", "Neutral"
-        NEGATIVE = "negative", "Negative"
+        POSITIVE = "positive", _("Positive")
+        NEUTRAL = "neutral", _("Neutral")
+        NEGATIVE = "negative", _("Negative")
 
     class Kind(models.TextChoices):
         COMPLAINT = "complaint", pgettext_lazy("feedback kind", "Complaint")
@@ -211,14 +212,14 @@ class FeedbackRecord(models.Model):
     category = models.CharField(max_length=10, choices=Category.choices)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
     text = models.TextField(max_length=TEXT_MAX)
-    order_id = models.CharField(max_length=100, blank=True, help_text="The related order, if any.")
+    order_id = models.CharField(max_length=100, blank=True, help_text=_("The related order, if any."))
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="assigned_feedback")
-    due_at = models.DateTimeField(help_text="Respond by (set from the category's response time).")
+    due_at = models.DateTimeField(help_text=_("Respond by (set from the category's response time)."))
     resolution_note = models.TextField(blank=True, max_length=TEXT_MAX)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    notify_member = models.BooleanField(default=True, help_text='Send "you told us, we acted" on resolution.')
+    notify_member = models.BooleanField(default=True, help_text=_('Send "you told us, we acted" on resolution.'))
     goodwill_points = models.PositiveIntegerField(default=0)
     goodwill_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
                                           related_name="+")
@@ -228,7 +229,7 @@ class FeedbackRecord(models.Model):
     # digest tells a retry from another body under the same key (409).
     idempotency_scope = models.CharField(max_length=40, blank=True, default="")
     idempotency_key = models.CharField(max_length=255, null=True, blank=True,  # noqa: DJ001 - NULL: no key
-                                       help_text="API clients: a retry with the same key records nothing new.")
+                                       help_text=_("API clients: a retry with the same key records nothing new."))
     request_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

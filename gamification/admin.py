@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from gamification.models import Badge, Challenge
@@ -20,7 +21,7 @@ class BadgeAdmin(TranslationAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_holders=Count("holders"))
 
-    @admin.display(description="holders", ordering="_holders")
+    @admin.display(description=_("holders"), ordering="_holders")
     def holders_count(self, badge):
         return badge._holders
 
@@ -40,9 +41,9 @@ class ChallengeAdmin(TranslationAdmin):
     date_hierarchy = "starts_at"
     fieldsets = [
         (None, {"fields": ["title", "description", "icon", "is_active"]}),
-        ("When and who", {"fields": ["starts_at", "ends_at", "recurrence", "audience_tiers", "enrolment"]}),
-        ("Goal", {"fields": ["goal", "target"]}),
-        ("Reward on completion", {"fields": ["bonus_points", "badge"]}),
+        (_("When and who"), {"fields": ["starts_at", "ends_at", "recurrence", "audience_tiers", "enrolment"]}),
+        (_("Goal"), {"fields": ["goal", "target"]}),
+        (_("Reward on completion"), {"fields": ["bonus_points", "badge"]}),
     ]
 
     def get_queryset(self, request):
@@ -53,17 +54,17 @@ class ChallengeAdmin(TranslationAdmin):
             _points=Sum("participations__reward_entry__points"),
         )
 
-    @admin.display(description="participants", ordering="_participants")
+    @admin.display(description=_("participants"), ordering="_participants")
     def participants(self, c):
         return c._participants
 
-    @admin.display(description="completed")
+    @admin.display(description=_("completed"))
     def completion_rate(self, c):
         if not c._participants:
             return "—"
         return f"{c._completed} ({c._completed * 100 // c._participants} %)"
 
-    @admin.display(description="points granted", ordering="_points")
+    @admin.display(description=_("points granted"), ordering="_points")
     def points_granted(self, c):
         return c._points or 0
 

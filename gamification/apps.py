@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GamificationConfig(AppConfig):
     name = "gamification"
-    verbose_name = "Gamification"
+    verbose_name = _("Gamification")
 
     def ready(self) -> None:
         # What the points engine announces after commit (loyalty.signals): challenges count it, the boards add it.

@@ -22,9 +22,9 @@ class Badge(models.Model):
     """Earned by completing a challenge; shown locked (with how to earn it) until then."""
 
     name = models.CharField(max_length=80, unique=True)
-    icon = models.CharField(max_length=8, default="★", help_text="An emoji or a short symbol.")
+    icon = models.CharField(max_length=8, default="★", help_text=_("An emoji or a short symbol."))
     description = models.CharField(max_length=300, blank=True)
-    how_to_earn = models.CharField(max_length=300, help_text="Shown while the badge is locked.")
+    how_to_earn = models.CharField(max_length=300, help_text=_("Shown while the badge is locked."))
     sort_order = models.IntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -59,14 +59,18 @@ class Challenge(models.Model):
     icon = models.CharField(max_length=8, default="🏁")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    recurrence = models.CharField(max_length=8, choices=Recurrence.choices, default=Recurrence.NONE,
-                                  help_text="Weekly or monthly challenges start afresh each period between the dates.")
+    recurrence = models.CharField(
+        max_length=8, choices=Recurrence.choices, default=Recurrence.NONE,
+        help_text=_("Weekly or monthly challenges start afresh each period between the dates."),
+    )
     audience_tiers = models.ManyToManyField("members.Tier", blank=True, related_name="+",
-                                            help_text="Empty = every member.")
+                                            help_text=_("Empty = every member."))
     enrolment = models.CharField(max_length=10, choices=Enrolment.choices, default=Enrolment.AUTOMATIC)
     goal = models.CharField(max_length=12, choices=Goal.choices)
-    target = models.DecimalField(max_digits=12, decimal_places=2,
-                                 help_text="Count (purchases, categories, reviews…), amount (spend) or weeks (streak).")
+    target = models.DecimalField(
+        max_digits=12, decimal_places=2,
+        help_text=_("Count (purchases, categories, reviews…), amount (spend) or weeks (streak)."),
+    )
     bonus_points = models.PositiveIntegerField(default=0)
     badge = models.ForeignKey(Badge, null=True, blank=True, on_delete=models.PROTECT, related_name="challenges")
     is_active = models.BooleanField(default=True)
@@ -127,7 +131,7 @@ class ChallengeEvent(models.Model):
     value = models.DecimalField(max_digits=14, decimal_places=2, default=1)
     categories = models.JSONField(default=list, blank=True)
     occurred_at = models.DateTimeField()
-    undone = models.BooleanField(default=False, help_text="Undone by a return: no longer counts.")
+    undone = models.BooleanField(default=False, help_text=_("Undone by a return: no longer counts."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["participation", "key"], name="challenge_event_once")]

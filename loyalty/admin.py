@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from config.admin_base import ReadOnlyAdmin
 from config.exceptions import DomainError
@@ -77,27 +78,28 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.detail)
             else:
-                self.message_user(request, _("%(points)+d points for %(member)s. Balance now %(balance)d.")
+                self.message_user(request, gettext("%(points)+d points for %(member)s. Balance now %(balance)d.")
                                   % {"points": entry.points, "member": entry.member, "balance": entry.balance_after},
                                   messages.SUCCESS)
                 changelist = reverse("admin:loyalty_ledgerentry_changelist")
                 return redirect(f"{changelist}?member__id__exact={entry.member_id}")
-        context = {**self.admin_site.each_context(request), "title": "Adjust points", "form": form,
+        context = {**self.admin_site.each_context(request), "title": gettext("Adjust points"), "form": form,
                    "opts": self.model._meta}
         return TemplateResponse(request, "admin/loyalty/adjust.html", context)
 
 
 class AdjustmentForm(forms.Form):
     member = forms.ModelChoiceField(queryset=Member.objects.all(), widget=forms.NumberInput,
-                                    help_text="The member's id (shown in the member list).")
-    points = forms.IntegerField(help_text="Positive to credit, negative to debit. Debits never overdraw.")
-    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="Required. Shown to the member in their points history.")
+                                    label=_("Member"), help_text=_("The member's id (shown in the member list)."))
+    points = forms.IntegerField(label=_("Points"),
+                                help_text=_("Positive to credit, negative to debit. Debits never overdraw."))
+    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}), label=_("Reason"),
+                             help_text=_("Required. Shown to the member in their points history."))
 
     def clean_points(self):
         points = self.cleaned_data["points"]
         if points == 0:
-            raise forms.ValidationError(_("Adjust by a non-zero number of points."))
+            raise forms.ValidationError(gettext("Adjust by a non-zero number of points."))
         return points
 
 
@@ -119,10 +121,10 @@ class EarningRuleAdmin(admin.ModelAdmin):
     search_fields = ["name", "scope_value"]
     fieldsets = [
         (None, {"fields": ["name", "rule_type", "is_active"]}),
-        ("Applies to", {"fields": ["scope", "scope_value"]}),
-        ("Effect", {"fields": ["rate", "bonus_points", "min_amount"],
-                    "description": "Base rate and multipliers use the rate; bonus rules add bonus points."}),
-        ("Campaign window", {"fields": ["starts_at", "ends_at", "weekdays"]}),
+        (_("Applies to"), {"fields": ["scope", "scope_value"]}),
+        (_("Effect"), {"fields": ["rate", "bonus_points", "min_amount"],
+                       "description": _("Base rate and multipliers use the rate; bonus rules add bonus points.")}),
+        (_("Campaign window"), {"fields": ["starts_at", "ends_at", "weekdays"]}),
     ]
 
     def save_model(self, request, obj, form, change):
@@ -146,9 +148,10 @@ class EarningRuleAdmin(admin.ModelAdmin):
 @member_section_register
 def _member_points_history(request, member):
     return member_section(
-        request=request, member=member, perm="loyalty.view_ledgerentry", title="Points history",
+        request=request, member=member, perm="loyalty.view_ledgerentry", title=gettext("Points history"),
         queryset=LedgerEntry.objects.filter(member=member).select_related("author").order_by("-created_at", "-pk"),
-        columns=["when", "kind", "points", "balance after", "description", "by"],
+        columns=[gettext("when"), gettext("kind"), gettext("points"), gettext("balance after"),
+                 gettext("description"), gettext("by")],
         row=lambda e: [e.created_at, e.get_kind_display(), e.points, e.balance_after, e.description, e.author],
         changelist="admin:loyalty_ledgerentry_changelist",
     )
@@ -157,9 +160,10 @@ def _member_points_history(request, member):
 @member_section_register
 def _member_purchases(request, member):
     return member_section(
-        request=request, member=member, perm="loyalty.view_purchase", title="Purchases",
+        request=request, member=member, perm="loyalty.view_purchase", title=gettext("Purchases"),
         queryset=Purchase.objects.filter(member=member).order_by("-occurred_at", "-pk"),
-        columns=["when", "order", "amount", "status", "points", "pending"],
+        columns=[gettext("when"), gettext("order"), gettext("amount"), gettext("status"), gettext("points"),
+                 gettext("pending")],
         row=lambda p: [p.occurred_at, p.order_id, f"{p.amount} {p.currency}", p.get_status_display(),
                        p.points_earned, p.points_pending],
         changelist="admin:loyalty_purchase_changelist",

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def _welcome_bonus(sender, member, via, **kwargs):
@@ -23,7 +24,7 @@ def _referral_only_before_first_confirmed_purchase(sender, member, referrer, **k
 
 class LoyaltyConfig(AppConfig):
     name = "loyalty"
-    verbose_name = "Points"
+    verbose_name = _("Points")
 
     def ready(self):
         from members.signals import member_created

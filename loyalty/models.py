@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.models import Member
@@ -24,18 +25,18 @@ class Purchase(models.Model):
         RETURNED = "returned", pgettext_lazy("purchase status", "Returned")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="purchases")
-    source = models.CharField(max_length=40, help_text="The system the order comes from, e.g. 'shop' or 'pos'.")
+    source = models.CharField(max_length=40, help_text=_("The system the order comes from, e.g. 'shop' or 'pos'."))
     order_id = models.CharField(max_length=100)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     occurred_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    awards_points = models.BooleanField(default=True, help_text="False for history imported without points.")
-    points_earned = models.IntegerField(default=0, help_text="Points this purchase earned, all rules applied.")
-    points_pending = models.IntegerField(default=0, help_text="Of those, still waiting for the return window.")
-    points_reversed = models.IntegerField(default=0, help_text="Taken back by returns (pending or credited).")
+    awards_points = models.BooleanField(default=True, help_text=_("False for history imported without points."))
+    points_earned = models.IntegerField(default=0, help_text=_("Points this purchase earned, all rules applied."))
+    points_pending = models.IntegerField(default=0, help_text=_("Of those, still waiting for the return window."))
+    points_reversed = models.IntegerField(default=0, help_text=_("Taken back by returns (pending or credited)."))
     returned_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    confirm_after = models.DateTimeField(help_text="End of the return window: points become spendable.")
+    confirm_after = models.DateTimeField(help_text=_("End of the return window: points become spendable."))
     confirmed_at = models.DateTimeField(null=True, blank=True)
     earn_breakdown = models.TextField(blank=True)
     request_hash = models.CharField(max_length=64, editable=False)
@@ -93,8 +94,8 @@ class Return(models.Model):
     source = models.CharField(max_length=40)
     return_id = models.CharField(max_length=100)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    points_reversed = models.IntegerField(default=0, help_text="Points this return took back (pending or credited).")
-    shortfall = models.IntegerField(default=0, help_text="Points that could not be taken back (balance too low).")
+    points_reversed = models.IntegerField(default=0, help_text=_("Points this return took back (pending or credited)."))
+    shortfall = models.IntegerField(default=0, help_text=_("Points that could not be taken back (balance too low)."))
     request_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -127,21 +128,21 @@ class LedgerEntry(models.Model):
     points = models.IntegerField()
     kind = models.CharField(max_length=12, choices=Kind.choices)
     description = models.CharField(max_length=500)
-    reference = models.CharField(max_length=200, blank=True, help_text="What caused it, e.g. purchase:shop:1001.")
+    reference = models.CharField(max_length=200, blank=True, help_text=_("What caused it, e.g. purchase:shop:1001."))
     purchase = models.ForeignKey(Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     return_record = models.ForeignKey(Return, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    shortfall = models.IntegerField(default=0, help_text="Points a debit could not take (balance too low).")
+    shortfall = models.IntegerField(default=0, help_text=_("Points a debit could not take (balance too low)."))
     balance_after = models.IntegerField()
     idempotency_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_after_non_negative"),
             models.CheckConstraint(condition=Q(shortfall__gte=0), name="ledger_shortfall_non_negative"),
@@ -184,32 +185,32 @@ class EarningRule(models.Model):
     """A rule staff edit in the admin. How rules combine is in docs/points.md (and `points_for_purchase`)."""
 
     class RuleType(models.TextChoices):
-        BASE_RATE = "base_rate", "Base rate (points per unit of currency)"
-        MULTIPLIER = "multiplier", "Multiplier"
-        BONUS = "bonus", "Flat bonus points per purchase"
+        BASE_RATE = "base_rate", _("Base rate (points per unit of currency)")
+        MULTIPLIER = "multiplier", _("Multiplier")
+        BONUS = "bonus", _("Flat bonus points per purchase")
 
     class Scope(models.TextChoices):
-        ALL = "all", "Whole purchase"
-        CATEGORY = "category", "Items of a category"
-        SKU = "sku", "Items with a SKU"
+        ALL = "all", _("Whole purchase")
+        CATEGORY = "category", _("Items of a category")
+        SKU = "sku", _("Items with a SKU")
 
     name = models.CharField(max_length=120)
     rule_type = models.CharField(max_length=12, choices=RuleType.choices)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
-    scope_value = models.CharField(max_length=100, blank=True, help_text="The category or SKU for scoped rules.")
+    scope_value = models.CharField(max_length=100, blank=True, help_text=_("The category or SKU for scoped rules."))
     rate = models.DecimalField(
         max_digits=8, decimal_places=4, default=Decimal("1"),
-        help_text="Base rate: points per unit of currency. Multiplier: the factor (2 = double points).",
+        help_text=_("Base rate: points per unit of currency. Multiplier: the factor (2 = double points)."),
     )
-    bonus_points = models.PositiveIntegerField(default=0, help_text="Bonus rules: points added per purchase.")
+    bonus_points = models.PositiveIntegerField(default=0, help_text=_("Bonus rules: points added per purchase."))
     min_amount = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0"), help_text="Bonus rules: minimum purchase amount."
+        max_digits=12, decimal_places=2, default=Decimal("0"), help_text=_("Bonus rules: minimum purchase amount.")
     )
-    starts_at = models.DateTimeField(null=True, blank=True, help_text="Campaign start; empty = always.")
-    ends_at = models.DateTimeField(null=True, blank=True, help_text="Campaign end (exclusive); empty = open.")
+    starts_at = models.DateTimeField(null=True, blank=True, help_text=_("Campaign start; empty = always."))
+    ends_at = models.DateTimeField(null=True, blank=True, help_text=_("Campaign end (exclusive); empty = open."))
     weekdays = models.CharField(
         max_length=20, blank=True,
-        help_text="Only on these weekdays in program time, 0=Monday … 6=Sunday, comma-separated (5,6 = weekends).",
+        help_text=_("Only on these weekdays in program time, 0=Monday … 6=Sunday, comma-separated (5,6 = weekends)."),
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -54,7 +54,7 @@ class MemberSection:
     rows: list[list[object]]
     count: int
     link: str = ""  # the full, filtered change list
-    empty: str = "Nothing yet."
+    empty: str = _("Nothing yet.")  # type: ignore[assignment]
 
 
 MEMBER_SECTIONS: list[Callable[[HttpRequest, Member], MemberSection | None]] = []
@@ -136,14 +136,14 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
     exclude = ["key_hash", "scopes"]
     actions = ["revoke"]
 
-    @admin.display(description="scopes")
+    @admin.display(description=_("scopes"))
     def scope_list(self, token):
         return ", ".join(token.scopes) or "—"
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         for token in queryset:
             integration_token_revoke(token=token)

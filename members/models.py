@@ -39,7 +39,7 @@ class User(AbstractUser):
     """A login. Customers, staff and support agents all log in by e-mail; there is no username."""
 
     username = None
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True)
     # The referral code typed (or brought by an invitation link) at sign-up, kept until the e-mail address is
     # verified: only then does the login get its member (members.adapters), and only then may the code apply.
     signup_referral_code = models.CharField(max_length=16, blank=True, default="", editable=False)
@@ -63,18 +63,18 @@ class Tier(TimeStampedModel):
     """A rung of the program. Rank 1 is the entry tier; qualification rules arrive with the points engine."""
 
     name = models.CharField(max_length=60, unique=True)
-    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 = entry tier; higher is better.")
+    rank = models.PositiveSmallIntegerField(unique=True, help_text=_("1 = entry tier; higher is better."))
     threshold_points = models.PositiveIntegerField(
-        default=0, help_text="Points earned within the qualification window to reach this tier (points basis)."
+        default=0, help_text=_("Points earned within the qualification window to reach this tier (points basis).")
     )
     threshold_spend = models.DecimalField(
         max_digits=12, decimal_places=2, default=0,
-        help_text="Money spent within the qualification window to reach this tier (spend basis).",
+        help_text=_("Money spent within the qualification window to reach this tier (spend basis)."),
     )
     qualification_months = models.PositiveSmallIntegerField(default=12)
     earn_multiplier = models.DecimalField(max_digits=4, decimal_places=2, default=1)
     benefits = models.TextField(blank=True)
-    colour = models.CharField(max_length=7, default="#8a5a2b", help_text="Badge colour, #rrggbb.")
+    colour = models.CharField(max_length=7, default="#8a5a2b", help_text=_("Badge colour, #rrggbb."))
 
     class Meta:
         ordering = ["rank"]
@@ -100,9 +100,9 @@ class Member(TimeStampedModel):
     )
     member_number = models.CharField(max_length=12, unique=True, editable=False)
     referral_code = models.CharField(max_length=16, unique=True, editable=False)
-    email = models.EmailField(blank=True, help_text="Contact address; the login's address once claimed.")
+    email = models.EmailField(blank=True, help_text=_("Contact address; the login's address once claimed."))
     external_id = models.CharField(
-        max_length=100, null=True, blank=True, unique=True, help_text="The shop's own customer id."
+        max_length=100, null=True, blank=True, unique=True, help_text=_("The shop's own customer id.")
     )
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80, blank=True)
@@ -117,7 +117,7 @@ class Member(TimeStampedModel):
     tier_achieved_at = models.DateTimeField(null=True, blank=True, editable=False)
     tier_period_end = models.DateTimeField(
         null=True, blank=True, editable=False,
-        help_text="End of the current qualification period: the earliest moment a downgrade can happen.",
+        help_text=_("End of the current qualification period: the earliest moment a downgrade can happen."),
     )
     # Denormalised by loyalty.ledger only, in the transaction that writes the ledger, under a row lock.
     points_balance = models.IntegerField(default=0, editable=False)
@@ -130,15 +130,15 @@ class Member(TimeStampedModel):
     marketing_consent = models.BooleanField(default=False)
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
     marketing_consent_wording = models.CharField(
-        max_length=500, blank=True, db_default="", help_text="What the member agreed to, in their language.")
+        max_length=500, blank=True, db_default="", help_text=_("What the member agreed to, in their language."))
     # Personal data erased (members.services.privacy.member_erase): the row stays, anonymous, for the ledger.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     erased_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                  editable=False, help_text="The staff member who erased it; empty: the member.")
+                                  editable=False, help_text=_("The staff member who erased it; empty: the member."))
     erasure_reason = models.CharField(max_length=300, blank=True, default="", db_default="", editable=False)
     # The member's language for pages and e-mails; empty until they or their browser chose one.
     language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES, db_default="",
-                                help_text="Pages and e-mails in this language; empty: the program's default.")
+                                help_text=_("Pages and e-mails in this language; empty: the program's default."))
 
     class Meta:
         ordering = ["-created_at"]
@@ -166,13 +166,13 @@ class Member(TimeStampedModel):
 class Scope(models.TextChoices):
     """What an integration token may do; each integration endpoint names the scope it needs per method."""
 
-    MEMBERS_READ = "members:read", "Read members, their points and ledger"
-    MEMBERS_WRITE = "members:write", "Enrol members"
-    PURCHASES_WRITE = "purchases:write", "Post purchases and returns"
-    REDEMPTIONS_WRITE = "redemptions:write", "Redeem rewards for members"
-    VOUCHERS_USE = "vouchers:use", "Look up and use vouchers at checkout"
-    FEEDBACK_WRITE = "feedback:write", "Record feedback"
-    METRICS_READ = "metrics:read", "Read program metrics"
+    MEMBERS_READ = "members:read", _("Read members, their points and ledger")
+    MEMBERS_WRITE = "members:write", _("Enrol members")
+    PURCHASES_WRITE = "purchases:write", _("Post purchases and returns")
+    REDEMPTIONS_WRITE = "redemptions:write", _("Redeem rewards for members")
+    VOUCHERS_USE = "vouchers:use", _("Look up and use vouchers at checkout")
+    FEEDBACK_WRITE = "feedback:write", _("Record feedback")
+    METRICS_READ = "metrics:read", _("Read program metrics")
 
 
 def _all_scopes() -> list[str]:
@@ -183,11 +183,11 @@ class IntegrationToken(TimeStampedModel):
     """A service account's API token for the shop's systems. Only a SHA-256 of the secret is stored."""
 
     name = models.CharField(max_length=80, unique=True)
-    prefix = models.CharField(max_length=12, unique=True, help_text="Shown in lists to tell tokens apart.")
+    prefix = models.CharField(max_length=12, unique=True, help_text=_("Shown in lists to tell tokens apart."))
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     scopes = ArrayField(models.CharField(max_length=40, choices=Scope.choices), default=_all_scopes,
-                        help_text="What the token may do; chosen at creation.")
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: the token does not expire.")
+                        help_text=_("What the token may do; chosen at creation."))
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty: the token does not expire."))
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
@@ -40,15 +40,15 @@ class RewardForm(forms.ModelForm):
     def clean_cost_points(self):
         cost = self.cleaned_data["cost_points"]
         if cost is not None and cost <= 0:
-            raise forms.ValidationError(_("A reward costs at least 1 point."))
+            raise forms.ValidationError(gettext("A reward costs at least 1 point."))
         return cost
 
     def clean_stock(self):
         stock = self.cleaned_data.get("stock")
         unchanged = self.instance.pk is not None and stock == self.instance.stock
         if stock is not None and stock <= 0 and not unchanged:
-            raise forms.ValidationError(_("Enter the units available (1 or more), or leave it empty for unlimited. "
-                                          "To stop a reward, untick Active."))
+            raise forms.ValidationError(gettext("Enter the units available (1 or more), or leave it empty for "
+                                                "unlimited. To stop a reward, untick Active."))
         return stock
 
     def clean_image(self):
@@ -56,9 +56,10 @@ class RewardForm(forms.ModelForm):
         if image and hasattr(image, "content_type"):  # a new upload (Pillow has already verified it)
             width, height = get_image_dimensions(image)
             if not width or not height:
-                raise forms.ValidationError(_("This file is not an image we can read."))
+                raise forms.ValidationError(gettext("This file is not an image we can read."))
             if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
-                raise forms.ValidationError(_("The image is %(width)d×%(height)d pixels; at most %(max)d per side.")
+                raise forms.ValidationError(gettext("The image is %(width)d×%(height)d pixels; at most %(max)d per "
+                                                    "side.")
                                             % {"width": width, "height": height, "max": MAX_IMAGE_SIDE})
         return image
 
@@ -86,11 +87,11 @@ class RewardResource(resources.ModelResource):
 
 
 class StockFilter(admin.SimpleListFilter):
-    title = "stock"
+    title = _("stock")
     parameter_name = "stock"
 
     def lookups(self, request, model_admin):
-        return [("low", "Low"), ("out", "Out of stock"), ("unlimited", "Unlimited")]
+        return [("low", gettext("Low")), ("out", gettext("Out of stock")), ("unlimited", gettext("Unlimited"))]
 
     def queryset(self, request, queryset):
         low = settings.FIDELIO_LOW_STOCK
@@ -110,7 +111,7 @@ class CappedImportForm(ImportForm):
         upload = self.cleaned_data["import_file"]
         limit = settings.FIDELIO_IMPORT_MAX_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(_("The file is %(size)s; at most %(limit)s can be imported at once.")
+            raise forms.ValidationError(gettext("The file is %(size)s; at most %(limit)s can be imported at once.")
                                         % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)})
         return upload
 
@@ -130,28 +131,29 @@ class RewardAdmin(TranslationAdmin, ImportExportModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "description", "image", "kind", "value", "cost_points", "is_active",
                            "sort_order"]}),
-        ("Availability", {"fields": ["stock", "minimum_tier", "available_from", "available_until",
+        (_("Availability"), {"fields": ["stock", "minimum_tier", "available_from", "available_until",
                                      "limit_per_member", "limit_period_days"]}),
-        ("Vouchers", {"fields": ["voucher_valid_days", "is_birthday_reward"]}),
+        (_("Vouchers"), {"fields": ["voucher_valid_days", "is_birthday_reward"]}),
     ]
 
-    @admin.display(description="stock", ordering="stock")
+    @admin.display(description=_("stock"), ordering="stock")
     def stock_level(self, reward):
         if reward.stock is None:
-            return "unlimited"
+            return gettext("unlimited")
         if reward.stock == 0:
-            return format_html('<strong class="stock-out">{}</strong>', "out of stock")
+            return format_html('<strong class="stock-out">{}</strong>', gettext("out of stock"))
         if reward.stock <= settings.FIDELIO_LOW_STOCK:
-            return format_html('<strong class="stock-low">{} ⚠ low</strong>', reward.stock)
+            return format_html('<strong class="stock-low">{}</strong>',
+                               gettext("%(stock)d ⚠ low") % {"stock": reward.stock})
         return reward.stock
 
-    @admin.action(description="Activate selected rewards", permissions=["change"])
+    @admin.action(description=_("Activate selected rewards"), permissions=["change"])
     def activate(self, request, queryset):
         count = queryset.update(is_active=True)
         self.message_user(request, ngettext("%(count)d reward activated.", "%(count)d rewards activated.", count)
                           % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Deactivate selected rewards", permissions=["change"])
+    @admin.action(description=_("Deactivate selected rewards"), permissions=["change"])
     def deactivate(self, request, queryset):
         count = queryset.update(is_active=False)
         self.message_user(request, ngettext("%(count)d reward deactivated.", "%(count)d rewards deactivated.", count)
@@ -164,9 +166,10 @@ class RewardAdmin(TranslationAdmin, ImportExportModelAdmin):
         if low and request.method == "GET":
             names = ", ".join(f"{name} ({stock})" for name, stock in low[:10])
             if len(low) > 10:
-                text = _("Low or no stock: %(names)s and %(more)d more.") % {"names": names, "more": len(low) - 10}
+                text = gettext("Low or no stock: %(names)s and %(more)d more.") % {"names": names,
+                                                                                    "more": len(low) - 10}
             else:
-                text = _("Low or no stock: %(names)s.") % {"names": names}
+                text = gettext("Low or no stock: %(names)s.") % {"names": names}
             self.message_user(request, text, messages.WARNING)
         return super().changelist_view(request, extra_context)
 
@@ -182,8 +185,8 @@ class RedemptionAdmin(ReadOnlyAdmin):
 
 
 class VoucherCancelForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="Required. The member's points come back and the stock is restored.")
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}), label=_("Reason"),
+                             help_text=_("Required. The member's points come back and the stock is restored."))
 
 
 @admin.register(Voucher)
@@ -204,7 +207,7 @@ class VoucherAdmin(ReadOnlyAdmin):
     def has_cancel_permission(self, request):
         return request.user.has_perm("rewards.change_voucher")
 
-    @admin.action(description="Cancel selected vouchers (points back, with a reason)", permissions=["cancel"])
+    @admin.action(description=_("Cancel selected vouchers (points back, with a reason)"), permissions=["cancel"])
     def cancel_vouchers(self, request, queryset):
         if not self.has_cancel_permission(request):
             raise PermissionDenied
@@ -225,7 +228,7 @@ class VoucherAdmin(ReadOnlyAdmin):
                 self.message_user(request, line, messages.ERROR)
             return None
         return TemplateResponse(request, "admin/rewards/voucher_cancel.html", {
-            **self.admin_site.each_context(request), "title": "Cancel vouchers", "form": form,
+            **self.admin_site.each_context(request), "title": gettext("Cancel vouchers"), "form": form,
             "vouchers": queryset.select_related("member", "reward"), "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
@@ -245,9 +248,10 @@ class ChallengeRewardAdmin(admin.ModelAdmin):
 @member_section_register
 def _member_vouchers(request, member):
     return member_section(
-        request=request, member=member, perm="rewards.view_voucher", title="Vouchers",
+        request=request, member=member, perm="rewards.view_voucher", title=gettext("Vouchers"),
         queryset=Voucher.objects.filter(member=member).select_related("reward").order_by("-created_at", "-pk"),
-        columns=["issued", "code", "reward", "status", "expires", "used for order"],
+        columns=[gettext("issued"), gettext("code"), gettext("reward"), gettext("status"), gettext("expires"),
+                 gettext("used for order")],
         row=lambda v: [v.created_at, v.code_display, v.reward.name, v.get_status_display(), v.expires_at,
                        v.used_order_id],
         changelist="admin:rewards_voucher_changelist",
@@ -257,9 +261,9 @@ def _member_vouchers(request, member):
 @member_section_register
 def _member_redemptions(request, member):
     return member_section(
-        request=request, member=member, perm="rewards.view_redemption", title="Redemptions",
+        request=request, member=member, perm="rewards.view_redemption", title=gettext("Redemptions"),
         queryset=Redemption.objects.filter(member=member).select_related("reward").order_by("-created_at", "-pk"),
-        columns=["when", "reward", "points spent", "through"],
+        columns=[gettext("when"), gettext("reward"), gettext("points spent"), gettext("through")],
         row=lambda r: [r.created_at, r.reward.name, r.points_spent, r.get_source_display()],
         changelist="admin:rewards_redemption_changelist",
     )

@@ -59,31 +59,31 @@ class Reward(TimeStampedModel):
     image = models.ImageField(
         upload_to=reward_image_path, blank=True, validators=[FileExtensionValidator(IMAGE_EXTENSIONS),
                                                              validate_image_size],
-        help_text="JPEG, PNG or WebP, at most 2 MB.",
+        help_text=_("JPEG, PNG or WebP, at most 2 MB."),
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FIXED_DISCOUNT)
     value = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True,
-        help_text="Money off (fixed discount, in the program currency) or percent off (percent discount); "
-                  "empty where it does not apply.",
+        help_text=_("Money off (fixed discount, in the program currency) or percent off (percent discount); "
+                  "empty where it does not apply."),
     )
-    cost_points = models.PositiveIntegerField(help_text="Points a member spends on it (more than zero).")
-    stock = models.PositiveIntegerField(null=True, blank=True, help_text="Units left. Empty = unlimited.")
+    cost_points = models.PositiveIntegerField(help_text=_("Points a member spends on it (more than zero)."))
+    stock = models.PositiveIntegerField(null=True, blank=True, help_text=_("Units left. Empty = unlimited."))
     limit_per_member = models.PositiveIntegerField(
-        null=True, blank=True, help_text="How many times one member may redeem it. Empty = no limit."
+        null=True, blank=True, help_text=_("How many times one member may redeem it. Empty = no limit.")
     )
     limit_period_days = models.PositiveIntegerField(
         null=True, blank=True,
-        help_text="Count the limit over this many days (e.g. 30). Empty = over the member's whole history.",
+        help_text=_("Count the limit over this many days (e.g. 30). Empty = over the member's whole history."),
     )
     minimum_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     available_from = models.DateTimeField(null=True, blank=True)
     available_until = models.DateTimeField(null=True, blank=True)
     voucher_valid_days = models.PositiveIntegerField(
-        null=True, blank=True, default=90, help_text="Vouchers expire this many days after issue. Empty = never."
+        null=True, blank=True, default=90, help_text=_("Vouchers expire this many days after issue. Empty = never.")
     )
     is_birthday_reward = models.BooleanField(
-        default=False, help_text="Given free to every member on their birthday (one reward at most)."
+        default=False, help_text=_("Given free to every member on their birthday (one reward at most).")
     )
     is_active = models.BooleanField(default=True)
     sort_order = models.IntegerField(default=0)
@@ -139,10 +139,10 @@ class Redemption(models.Model):
     """A member spent points (or got a free birthday reward) and received one voucher."""
 
     class Source(models.TextChoices):
-        PORTAL = "portal", "Member (portal or app)"
-        INTEGRATION = "integration", "Shop integration"
-        BIRTHDAY = "birthday", "Birthday reward"
-        CHALLENGE = "challenge", "Challenge completed"
+        PORTAL = "portal", _("Member (portal or app)")
+        INTEGRATION = "integration", _("Shop integration")
+        BIRTHDAY = "birthday", _("Birthday reward")
+        CHALLENGE = "challenge", _("Challenge completed")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
@@ -150,7 +150,7 @@ class Redemption(models.Model):
     source = models.CharField(max_length=12, choices=Source.choices)
     ledger_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="redemption")
-    idempotency_scope = models.CharField(max_length=64, help_text="Who the key belongs to: member:ID, token:ID.")
+    idempotency_scope = models.CharField(max_length=64, help_text=_("Who the key belongs to: member:ID, token:ID."))
     idempotency_key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -7,7 +7,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
 from backoffice.models import MemberScore, Newsletter, NewsletterDelivery
@@ -20,16 +21,17 @@ class NewsletterForm(forms.ModelForm):
     """The audience JSON as form fields. Criteria combine with AND; consent and an e-mail are always required."""
 
     audience_tiers = forms.ModelMultipleChoiceField(
-        Tier.objects.order_by("rank"), required=False, label="Tiers",
-        help_text="Only members in one of these tiers (none chosen = any tier).")
+        Tier.objects.order_by("rank"), required=False, label=_("Tiers"),
+        help_text=_("Only members in one of these tiers (none chosen = any tier)."))
     audience_segments = forms.MultipleChoiceField(
-        choices=MemberScore.Segment.choices, required=False, label="RFM segments",
-        widget=forms.CheckboxSelectMultiple, help_text="Only members in one of these segments (from the last rollup).")
+        choices=MemberScore.Segment.choices, required=False, label=_("RFM segments"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only members in one of these segments (from the last rollup)."))
     audience_p_alive_below = forms.FloatField(
-        required=False, min_value=0.01, max_value=1, label="Churn risk: P(alive) below",
-        help_text="e.g. 0.3 for members the CLV model thinks are likely gone.")
+        required=False, min_value=0.01, max_value=1, label=_("Churn risk: P(alive) below"),
+        help_text=_("e.g. 0.3 for members the CLV model thinks are likely gone."))
     audience_expiring_points = forms.BooleanField(
-        required=False, label="Only members with points expiring soon")
+        required=False, label=_("Only members with points expiring soon"))
 
     class Meta:
         model = Newsletter
@@ -69,12 +71,12 @@ class NewsletterAdmin(TranslationAdmin):
     actions = ["preview_to_me", "send_now", "schedule", "unschedule"]
     fieldsets = [
         (None, {"fields": ["subject", "body_markdown", "rendered_preview"],
-                "description": "Placeholders, replaced for each member: {first_name}, {balance}, {tier}, "
-                               "{points_expiring}, {recommended_reward}. Raw HTML in the body is shown as text."}),
-        ("Audience", {"fields": ["audience_tiers", "audience_segments", "audience_p_alive_below",
-                                 "audience_expiring_points", "audience_size"],
-                      "description": "Always only members with marketing consent and an e-mail address."}),
-        ("Sending", {"fields": ["scheduled_at", "status", "sent_at", "created_by", "created_at"]}),
+                "description": _("Placeholders, replaced for each member: {first_name}, {balance}, {tier}, "
+                                 "{points_expiring}, {recommended_reward}. Raw HTML in the body is shown as text.")}),
+        (_("Audience"), {"fields": ["audience_tiers", "audience_segments", "audience_p_alive_below",
+                                    "audience_expiring_points", "audience_size"],
+                         "description": _("Always only members with marketing consent and an e-mail address.")}),
+        (_("Sending"), {"fields": ["scheduled_at", "status", "sent_at", "created_by", "created_at"]}),
     ]
 
     def get_queryset(self, request):
@@ -84,8 +86,9 @@ class NewsletterAdmin(TranslationAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             # View-only: the audience as stored, no form fields.
             return [(None, {"fields": ["subject", "body_markdown", "rendered_preview"]}),
-                    ("Audience", {"fields": ["audience", "audience_size"]}),
-                    ("Sending", {"fields": ["scheduled_at", "status", "sent_at", "created_by", "created_at"]})]
+                    (gettext("Audience"), {"fields": ["audience", "audience_size"]}),
+                    (gettext("Sending"), {"fields": ["scheduled_at", "status", "sent_at", "created_by",
+                                                     "created_at"]})]
         return super().get_fieldsets(request, obj)
 
     def has_change_permission(self, request, obj=None):
@@ -103,29 +106,29 @@ class NewsletterAdmin(TranslationAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.display(description="Recipients", ordering="n_recipients")
+    @admin.display(description=_("Recipients"), ordering="n_recipients")
     def recipients(self, obj):
         return obj.n_recipients
 
-    @admin.display(description="Sent", ordering="n_sent")
+    @admin.display(description=_("Sent"), ordering="n_sent")
     def sent(self, obj):
         return obj.n_sent
 
-    @admin.display(description="Failed", ordering="n_failed")
+    @admin.display(description=_("Failed"), ordering="n_failed")
     def failed(self, obj):
         return obj.n_failed
 
-    @admin.display(description="Unsubscribed", ordering="n_unsubscribed")
+    @admin.display(description=_("Unsubscribed"), ordering="n_unsubscribed")
     def unsubscribed(self, obj):
         return obj.n_unsubscribed
 
-    @admin.display(description="Members in the audience now")
+    @admin.display(description=_("Members in the audience now"))
     def audience_size(self, obj):
         if obj is None or obj.pk is None:
             return "—"
         return newsletters.newsletter_audience_count(newsletter=obj)
 
-    @admin.display(description="Preview (sample values)")
+    @admin.display(description=_("Preview (sample values)"))
     def rendered_preview(self, obj):
         if obj is None or not obj.body_markdown:
             return "—"
@@ -135,7 +138,7 @@ class NewsletterAdmin(TranslationAdmin):
         return format_html('<div style="max-width:600px;border:1px solid #ddd;padding:8px">{}</div>',
                            mark_safe(body))  # noqa: S308
 
-    @admin.action(description="Send a preview to myself", permissions=["view"])
+    @admin.action(description=_("Send a preview to myself"), permissions=["view"])
     def preview_to_me(self, request, queryset):
         for newsletter in queryset[:5]:
             try:
@@ -143,28 +146,29 @@ class NewsletterAdmin(TranslationAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.detail, messages.ERROR)
                 return
-            self.message_user(request, _("Preview of “%(newsletter)s” sent to %(email)s.")
+            self.message_user(request, gettext("Preview of “%(newsletter)s” sent to %(email)s.")
                               % {"newsletter": newsletter, "email": email})
 
-    @admin.action(description="Send now", permissions=["change"])
+    @admin.action(description=_("Send now"), permissions=["change"])
     def send_now(self, request, queryset):
-        self._each(request, queryset, newsletters.newsletter_send_start, _("Sending “%(newsletter)s” now."))
+        self._each(request, queryset, newsletters.newsletter_send_start, gettext("Sending “%(newsletter)s” now."))
 
-    @admin.action(description="Schedule at its scheduled time", permissions=["change"])
+    @admin.action(description=_("Schedule at its scheduled time"), permissions=["change"])
     def schedule(self, request, queryset):
-        self._each(request, queryset, newsletters.newsletter_schedule, _("“%(newsletter)s” is scheduled."))
+        self._each(request, queryset, newsletters.newsletter_schedule, gettext("“%(newsletter)s” is scheduled."))
 
-    @admin.action(description="Back to draft (unschedule)", permissions=["change"])
+    @admin.action(description=_("Back to draft (unschedule)"), permissions=["change"])
     def unschedule(self, request, queryset):
-        self._each(request, queryset, newsletters.newsletter_unschedule, _("“%(newsletter)s” is a draft again."))
+        self._each(request, queryset, newsletters.newsletter_unschedule,
+                   gettext("“%(newsletter)s” is a draft again."))
 
     def _each(self, request, queryset, service, done: str) -> None:
         for newsletter in queryset:
             try:
                 service(newsletter=newsletter)
             except DomainError as exc:
-                self.message_user(request, _("%(newsletter)s: %(reason)s") % {"newsletter": newsletter,
-                                                                              "reason": exc.detail}, messages.ERROR)
+                self.message_user(request, gettext("%(newsletter)s: %(reason)s")
+                                  % {"newsletter": newsletter, "reason": exc.detail}, messages.ERROR)
             else:
                 self.message_user(request, done % {"newsletter": newsletter})
 

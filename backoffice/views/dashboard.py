@@ -18,6 +18,9 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from backoffice.models import CohortCell, MemberScore, MetricSnapshot
 from backoffice.selectors import clv_distribution
@@ -33,21 +36,21 @@ SERIES_FIELDS = ["customers", "orders", "revenue", "aov", "repeat_purchase_rate"
                  "points_expired"]
 # (key, label, kind): kind says how to format and compare ("money", "rate" 0–1, "score", "count").
 TILES = [
-    ("customers", "Customers", "count"),
-    ("orders", "Orders", "count"),
-    ("revenue", "Revenue", "money"),
-    ("aov", "Average order value", "money"),
-    ("repeat_purchase_rate", "Repeat purchase rate", "rate"),
-    ("retention_rate", "Retention", "rate"),
-    ("churn_rate", "Churn", "rate"),
-    ("nps", "NPS", "score"),
-    ("csat", "CSAT", "score"),
-    ("members_joined", "Members joined", "count"),
-    ("active_members", "Active members", "count"),
+    ("customers", _("Customers"), "count"),
+    ("orders", _("Orders"), "count"),
+    ("revenue", _("Revenue"), "money"),
+    ("aov", _("Average order value"), "money"),
+    ("repeat_purchase_rate", _("Repeat purchase rate"), "rate"),
+    ("retention_rate", _("Retention"), "rate"),
+    ("churn_rate", _("Churn"), "rate"),
+    ("nps", _("NPS"), "score"),
+    ("csat", _("CSAT"), "score"),
+    ("members_joined", _("Members joined"), "count"),
+    ("active_members", _("Active members"), "count"),
 ]
 TOTAL_TILES = [  # from the all-time rows: now vs at the end of the previous period
-    ("points_outstanding", "Outstanding points", "count"),
-    ("liability", "Liability", "money"),
+    ("points_outstanding", _("Outstanding points"), "count"),
+    ("liability", _("Liability"), "money"),
 ]
 MAX_SERIES_ROWS = 400
 SEGMENT_PAGE_SIZE = 50
@@ -93,17 +96,18 @@ def _change(current, previous, kind: str) -> dict | None:
         return None
     diff = now - before
     if kind == "rate":
-        text = f"{diff * 100:+.1f} pts"
+        text = gettext("%(diff)s pts") % {"diff": f"{diff * 100:+.1f}"}
     elif kind == "score":
         text = f"{diff:+.1f}"
     elif before == 0:
-        text = "new" if diff else "±0 %"
+        text = gettext("new") if diff else "±0 %"
     else:
         text = f"{diff / abs(before) * 100:+.1f} %"
     return {"text": text, "direction": "up" if diff > 0 else "down" if diff < 0 else "flat"}
 
 
-def _tile(key: str, label: str, kind: str, current: dict | None, previous: dict | None, note: str = "") -> dict:
+def _tile(key: str, label: str | Promise, kind: str, current: dict | None, previous: dict | None,
+          note: str = "") -> dict:
     value = (current or {}).get(key)
     return {"key": key, "label": label, "kind": kind, "value": value, "display": _format(value, kind),
             "previous": (previous or {}).get(key), "change": _change(value, (previous or {}).get(key), kind),
@@ -117,7 +121,7 @@ def _date_param(request, name: str) -> tuple[date | None, str | None]:
     try:
         return date.fromisoformat(value), None
     except ValueError:
-        return None, f"“{name}” must be a date (YYYY-MM-DD); the default is used."
+        return None, gettext("“%(name)s” must be a date (YYYY-MM-DD); the default is used.") % {"name": name}
 
 
 def _heat(share: float) -> str:
@@ -179,7 +183,8 @@ def dashboard_data(*, period: str, start: date | None, end: date | None) -> dict
         before = (MetricSnapshot.objects.filter(period=MetricSnapshot.Period.ALL, as_of__lt=current.period_start)
                   .order_by("-as_of").first())
     for key, label, kind in TOTAL_TILES:
-        tiles.append(_tile(key, label, kind, latest.metrics, before and before.metrics, f"as of {as_of}"))
+        tiles.append(_tile(key, label, kind, latest.metrics, before and before.metrics,
+                           gettext("as of %(day)s") % {"day": as_of}))
 
     series = list(MetricSnapshot.objects.filter(period=period, period_start__lte=end, period_end__gt=start)
                   .order_by("period_start", "-as_of").distinct("period_start")[:MAX_SERIES_ROWS])
@@ -199,10 +204,10 @@ def dashboard_data(*, period: str, start: date | None, end: date | None) -> dict
                                "style": _heat(share)}
 
     segment_counts = latest.metrics.get("segments") or {}
-    segments = [{"key": key, "label": label, "members": segment_counts.get(key, 0)}
+    segments = [{"key": key, "label": str(label), "members": segment_counts.get(key, 0)}
                 for key, label in MemberScore.Segment.choices]
 
-    tiers = [{"tier": row["tier__name"] or "No tier", "rank": row["tier__rank"], "colour": row["tier__colour"],
+    tiers = [{"tier": row["tier__name"] or gettext("No tier"), "rank": row["tier__rank"], "colour": row["tier__colour"],
               "members": row["n"]}
              for row in Member.objects.values("tier__name", "tier__rank", "tier__colour")
              .annotate(n=Count("pk")).order_by("tier__rank")]
@@ -223,7 +228,7 @@ def dashboard_view(request):
     end, error = _date_param(request, "to")
     errors += [error] if error else []
     if start and end and start > end:
-        errors.append("“from” must not be after “to”; the default range is used.")
+        errors.append(gettext("“from” must not be after “to”; the default range is used."))
         start = end = None
     period = request.GET.get("period", "month")
     if period not in PERIODS:
@@ -233,7 +238,7 @@ def dashboard_view(request):
     if request.GET.get("format") == "csv" and data["latest"] is not None:
         return _dashboard_csv(request.GET.get("table", "series"), data)
 
-    context = {**admin.site.each_context(request), "title": "Metrics dashboard", "errors": errors,
+    context = {**admin.site.each_context(request), "title": gettext("Metrics dashboard"), "errors": errors,
                "periods": PERIODS, **data}
     if data["latest"] is not None:
         context["charts"] = {
@@ -301,7 +306,8 @@ def segment_view(request, segment: str):
         response["Content-Disposition"] = f'attachment; filename="segment-{segment}.csv"'
         return response
     page = Paginator(scores.select_related("member"), SEGMENT_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {**admin.site.each_context(request), "title": f"Segment: {labels[segment]}", "segment": segment,
+    context = {**admin.site.each_context(request),
+               "title": gettext("Segment: %(segment)s") % {"segment": labels[segment]}, "segment": segment,
                "segment_label": labels[segment], "page": page}
     return render(request, "backoffice/dashboard_segment.html", context)
 

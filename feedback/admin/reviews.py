@@ -9,8 +9,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from config.exceptions import DomainError
 from feedback.models import Review
@@ -19,7 +19,7 @@ from feedback.services import REASON_MAX, review_approve, review_reject, review_
 
 class ReviewRejectForm(forms.Form):
     reason = forms.CharField(max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="Required. The member sees it next to their review.")
+                             label=_("Reason"), help_text=_("Required. The member sees it next to their review."))
 
 
 class ReviewChangeList(ChangeList):
@@ -61,14 +61,14 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Signals")
+    @admin.display(description=_("Signals"))
     def signals(self, obj):
         cached = getattr(obj, "signals_cached", None)
         if cached is None:
             cached = review_signals(reviews=[obj]).get(obj.pk, [])
         return _signals_html(cached)
 
-    @admin.action(description="Approve selected reviews", permissions=["change"])
+    @admin.action(description=_("Approve selected reviews"), permissions=["change"])
     def approve_reviews(self, request, queryset):
         done = 0
         for pk in queryset.values_list("pk", flat=True):
@@ -77,7 +77,7 @@ class ReviewAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext("%(count)d review approved.", "%(count)d reviews approved.", done)
                           % {"count": done}, messages.SUCCESS)
 
-    @admin.action(description="Reject selected reviews (with a reason)", permissions=["change"])
+    @admin.action(description=_("Reject selected reviews (with a reason)"), permissions=["change"])
     def reject_reviews(self, request, queryset):
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -89,7 +89,7 @@ class ReviewAdmin(admin.ModelAdmin):
                     review_reject(review_id=pk, by=request.user, reason=form.cleaned_data["reason"])
                     done += 1
                 except DomainError as exc:
-                    refused.append(_("Review %(id)s: %(reason)s") % {"id": pk, "reason": exc.detail})
+                    refused.append(gettext("Review %(id)s: %(reason)s") % {"id": pk, "reason": exc.detail})
             if done:
                 self.message_user(request, ngettext("%(count)d review rejected.", "%(count)d reviews rejected.", done)
                                   % {"count": done}, messages.SUCCESS)
@@ -97,7 +97,7 @@ class ReviewAdmin(admin.ModelAdmin):
                 self.message_user(request, line, messages.ERROR)
             return None
         return TemplateResponse(request, "admin/feedback/review_reject.html", {
-            **self.admin_site.each_context(request), "title": "Reject reviews", "form": form,
+            **self.admin_site.each_context(request), "title": gettext("Reject reviews"), "form": form,
             "reviews": queryset.select_related("member"), "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })

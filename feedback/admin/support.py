@@ -11,7 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from config.exceptions import DomainError
 from feedback.models import FeedbackRecord, ResponseTime
@@ -29,11 +30,11 @@ Status = FeedbackRecord.Status
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "deadline"
+    title = _("deadline")
     parameter_name = "deadline"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Overdue"), ("due_today", "Due within 24 h")]
+        return [("overdue", gettext("Overdue")), ("due_today", gettext("Due within 24 h"))]
 
     def queryset(self, request, queryset):
         now = timezone.now()
@@ -47,8 +48,9 @@ class OverdueFilter(admin.SimpleListFilter):
 
 class FeedbackRecordForm(forms.ModelForm):
     give_goodwill = forms.IntegerField(
-        required=False, min_value=1, label="Give goodwill points",
-        help_text="Optional, once per record; recorded in the ledger with you as the author (daily limit applies).")
+        required=False, min_value=1, label=_("Give goodwill points"),
+        help_text=_("Optional, once per record; recorded in the ledger with you as the author (daily limit "
+                    "applies)."))
 
     class Meta:
         model = FeedbackRecord
@@ -72,11 +74,11 @@ class FeedbackRecordForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("status") == Status.RESOLVED and not (data.get("resolution_note") or "").strip():
-            self.add_error("resolution_note", "Say what was done before resolving.")
+            self.add_error("resolution_note", gettext("Say what was done before resolving."))
         if data.get("give_goodwill") and not data.get("member"):
-            self.add_error("give_goodwill", "Goodwill needs a member.")
+            self.add_error("give_goodwill", gettext("Goodwill needs a member."))
         if self.instance.pk and data.get("give_goodwill") and self.instance.goodwill_entry_id:
-            self.add_error("give_goodwill", "Goodwill was already given for this record.")
+            self.add_error("give_goodwill", gettext("Goodwill was already given for this record."))
         return data
 
 
@@ -95,28 +97,30 @@ class FeedbackRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     fieldsets = [
-        ("Feedback", {"fields": ["member", "channel", "kind", "category", "sentiment", "text", "order_id"]}),
-        ("Handling", {"fields": ["assignee", "status", "due_at", "resolution_note", "resolved_at", "notify_member"]}),
-        ("Goodwill", {"fields": ["give_goodwill", "goodwill_points", "goodwill_entry"]}),
-        ("Record", {"fields": ["created_by", "created_at"]}),
+        (_("Feedback"), {"fields": ["member", "channel", "kind", "category", "sentiment", "text", "order_id"]}),
+        (_("Handling"), {"fields": ["assignee", "status", "due_at", "resolution_note", "resolved_at",
+                                    "notify_member"]}),
+        (_("Goodwill"), {"fields": ["give_goodwill", "goodwill_points", "goodwill_entry"]}),
+        (_("Record"), {"fields": ["created_by", "created_at"]}),
     ]
 
     def has_delete_permission(self, request, obj=None):
         return False  # records are the history of what customers told us: close them instead
 
-    @admin.display(description="feedback")
+    @admin.display(description=_("feedback"))
     def summary(self, record):
         return record.text if len(record.text) <= 80 else record.text[:79] + "…"  # plain text: escaped
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, record):
         return record.get_status_display()
 
-    @admin.display(description="respond by", ordering="due_at")
+    @admin.display(description=_("respond by"), ordering="due_at")
     def deadline(self, record):
         text = timezone.localtime(record.due_at).strftime("%Y-%m-%d %H:%M")
         if record.is_overdue:
-            return format_html('<strong class="overdue" style="color:#b00020">{} — overdue</strong>', text)
+            return format_html('<strong class="overdue" style="color:#b00020">{}</strong>',
+                               gettext("%(deadline)s — overdue") % {"deadline": text})
         return text
 
     def get_changeform_initial_data(self, request):
@@ -126,7 +130,7 @@ class FeedbackRecordAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            record, _ = feedback_record(
+            record, _created = feedback_record(
                 member=data.get("member"), channel=data["channel"], category=data["category"], kind=data["kind"],
                 sentiment=data["sentiment"], text=data["text"], order_id=data.get("order_id") or "",
                 created_by=request.user, assignee=data.get("assignee"),
@@ -168,9 +172,10 @@ class ResponseTimeAdmin(admin.ModelAdmin):
 @member_section_register
 def _member_feedback(request, member):
     return member_section(
-        request=request, member=member, perm="feedback.view_feedbackrecord", title="Feedback",
+        request=request, member=member, perm="feedback.view_feedbackrecord", title=gettext("Feedback"),
         queryset=FeedbackRecord.objects.filter(member=member).select_related("assignee").order_by("-created_at"),
-        columns=["received", "kind", "about", "status", "respond by", "assignee", "text"],
+        columns=[gettext("received"), gettext("kind"), gettext("about"), gettext("status"), gettext("respond by"),
+                 gettext("assignee"), gettext("text")],
         row=lambda f: [f.created_at, f.get_kind_display(), f.get_category_display(), f.get_status_display(),
                        f.due_at, f.assignee, f.text[:120]],
         changelist="admin:feedback_feedbackrecord_changelist",

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
@@ -17,8 +19,8 @@ _CHOICE_KINDS = (SurveyQuestion.Kind.SINGLE, SurveyQuestion.Kind.MULTIPLE)
 
 class SurveyQuestionForm(forms.ModelForm):
     choices_text = forms.CharField(
-        label="Options", required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 30}),
-        help_text="Single or multiple choice: one option per line.",
+        label=_("Options"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 30}),
+        help_text=_("Single or multiple choice: one option per line."),
     )
 
     class Meta:
@@ -34,12 +36,12 @@ class SurveyQuestionForm(forms.ModelForm):
         data = super().clean()
         options = [line.strip() for line in (data.get("choices_text") or "").splitlines() if line.strip()]
         if len(set(options)) != len(options):
-            self.add_error("choices_text", "Each option once, please.")
+            self.add_error("choices_text", gettext("Each option once, please."))
         if data.get("kind") in _CHOICE_KINDS:
             if len(options) < 2:
-                self.add_error("choices_text", "A choice question needs at least two options.")
+                self.add_error("choices_text", gettext("A choice question needs at least two options."))
         elif options:
-            self.add_error("choices_text", "Only single and multiple choice questions have options.")
+            self.add_error("choices_text", gettext("Only single and multiple choice questions have options."))
         self.instance.choices = options if data.get("kind") in _CHOICE_KINDS else []
         return data
 
@@ -59,7 +61,7 @@ class SurveyForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("trigger") == Survey.Trigger.SCHEDULED and not data.get("send_at"):
-            self.add_error("send_at", "A scheduled survey needs a date to send the invitations.")
+            self.add_error("send_at", gettext("A scheduled survey needs a date to send the invitations."))
         return data
 
 
@@ -74,13 +76,13 @@ class SurveyAdmin(TranslationAdmin):
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["title", "intro", "is_active", "bonus_points", "link_valid_days"]}),
-        ("Trigger", {"fields": ["trigger", "delay_days", "min_days_between", "send_at", "audience_tiers"]}),
+        (_("Trigger"), {"fields": ["trigger", "delay_days", "min_days_between", "send_at", "audience_tiers"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_responses=Count("responses", distinct=True))
 
-    @admin.display(description="Responses", ordering="_responses")
+    @admin.display(description=_("Responses"), ordering="_responses")
     def response_count(self, obj) -> int:
         return obj._responses
 
@@ -131,7 +133,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_search_results(self, request, queryset, search_term):
-        queryset, _ = super().get_search_results(request, queryset, search_term)
+        queryset, _distinct = super().get_search_results(request, queryset, search_term)
         return queryset.distinct(), False
 
     def has_add_permission(self, request) -> bool:
@@ -156,10 +158,10 @@ def _answers_text(response) -> str:
 @member_section_register
 def _member_survey_answers(request, member):
     return member_section(
-        request=request, member=member, perm="feedback.view_surveyresponse", title="Survey answers",
+        request=request, member=member, perm="feedback.view_surveyresponse", title=gettext("Survey answers"),
         queryset=SurveyResponse.objects.filter(member=member).select_related("survey")
         .prefetch_related("answers__question").order_by("-created_at"),
-        columns=["answered", "survey", "answers"],
+        columns=[gettext("answered"), gettext("survey"), gettext("answers")],
         row=lambda r: [r.created_at, r.survey.title, _answers_text(r)],
         changelist="admin:feedback_surveyresponse_changelist",
     )
