@@ -9,14 +9,22 @@ allows. The tables are created by `bench/run.py` with raw SQL (SETUP_SQL), not b
 `ConventionalApi` (/bench/conventional/) does the same INSERT + UPDATE the usual DRF way (a Serializer
 and the ORM, still no authentication). Both baselines are measured and reported (docs/performance.md):
 the raw-SQL one is the floor, the conventional one is what "a minimal DRF view" usually looks like.
+
+`minimal_page` (/bench/page/) is the baseline of the portal pages (bench/portal.py): a plain Django view (no DRF)
+doing one small query (the first member row, by the primary key's index) and rendering a tiny template, through
+the same middleware stack, URL resolver and request-wide transaction as every portal page. No login check, no
+context processors: the floor under any HTML page.
 """
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F
+from django.http import HttpResponse
+from django.template import engines
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -92,3 +100,23 @@ class ConventionalApi(APIView):
                                          occurred_at=v["occurred_at"])
         ConvCounter.objects.filter(pk=v["member"]).update(events=F("events") + 1, total=F("total") + v["amount"])
         return Response({"id": event.pk, "order_id": event.order_id}, status=201)
+
+
+_PAGE_SQL = "SELECT id, points_balance FROM members_member ORDER BY id LIMIT 1"
+_PAGE_HTML = ('<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8"><title>Baseline</title></head>'
+              "<body><p>Member {{ member_id }}: {{ balance }} points.</p></body></html>")
+
+
+@functools.cache
+def _page_template():
+    return engines["django"].from_string(_PAGE_HTML)  # compiled once, as the cached template loader does
+
+
+def minimal_page(request):
+    """One small query and a tiny template (the portal pages' baseline; see the module's docstring)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE_SQL)
+        row = cursor.fetchone() or (0, 0)
+    html = _page_template().render({"lang": getattr(request, "LANGUAGE_CODE", "en"), "member_id": row[0],
+                                    "balance": row[1]})
+    return HttpResponse(html)
