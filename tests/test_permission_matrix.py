@@ -287,9 +287,12 @@ def _world_build() -> World:
     heartbeat_record(name="matrix")
     today = now.date()
     for period in (MetricSnapshot.Period.ALL, MetricSnapshot.Period.MONTH):
-        MetricSnapshot.objects.create(period=period, as_of=today, period_start=today.replace(day=1),
-                                      period_end=today + timedelta(days=1),
-                                      metrics={"revenue": "100.00", "customers": 1, "orders": 1})
+        # seed_demo's rollup may hold this day already (it rolls up yesterday in program time, which is the UTC
+        # today for the hour after midnight in Berlin): the sample snapshot replaces it.
+        MetricSnapshot.objects.update_or_create(
+            period=period, as_of=today, period_start=today.replace(day=1),
+            defaults={"period_end": today + timedelta(days=1),
+                      "metrics": {"revenue": "100.00", "customers": 1, "orders": 1}})
     newsletter = Newsletter.objects.create(subject="Matrix news", body_markdown="Hello {first_name}")  # a draft
     NewsletterDelivery.objects.create(newsletter=newsletter, member=customer, email=customer.email or "m@x.test")
     from django_celery_beat.models import ClockedSchedule, SolarSchedule

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from config.periods import local_date
 from loyalty import ledger
 from loyalty.models import LedgerEntry
 from tests.factories import MemberFactory
@@ -34,11 +35,11 @@ def test_filter_by_kind_and_days(client, history):
     page = client.get("/points/", {"kind": "referral"})
     assert page.status_code == 200
     assert len(page.context["page"].object_list) == 1
-    old = (now - timedelta(days=40)).date().isoformat()
+    old = local_date(now - timedelta(days=40)).isoformat()  # days in program time, as the filter reads them
     page = client.get("/points/", {"since": old, "until": old, "kind": "bonus"})
     assert page.context["page"].paginator.count == 30
     assert "page=2&amp;kind=bonus&amp;since=" in page.content.decode()  # the pager keeps the filters
-    recent = (now - timedelta(days=5)).date().isoformat()
+    recent = local_date(now - timedelta(days=5)).isoformat()
     page = client.get("/points/", {"since": recent, "kind": "bonus"})
     assert 'data-testid="no-match"' in page.content.decode()
 
