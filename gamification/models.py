@@ -21,14 +21,16 @@ from members.models import Member
 class Badge(models.Model):
     """Earned by completing a challenge; shown locked (with how to earn it) until then."""
 
-    name = models.CharField(max_length=80, unique=True)
-    icon = models.CharField(max_length=8, default="★", help_text=_("An emoji or a short symbol."))
-    description = models.CharField(max_length=300, blank=True)
-    how_to_earn = models.CharField(max_length=300, help_text=_("Shown while the badge is locked."))
-    sort_order = models.IntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    icon = models.CharField(_("icon"), max_length=8, default="★", help_text=_("An emoji or a short symbol."))
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    how_to_earn = models.CharField(_("how to earn"), max_length=300, help_text=_("Shown while the badge is locked."))
+    sort_order = models.IntegerField(_("sort order"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("badge")
+        verbose_name_plural = _("badges")
         ordering = ["sort_order", "name"]
 
     def __str__(self) -> str:
@@ -54,29 +56,40 @@ class Challenge(models.Model):
         AUTOMATIC = "automatic", pgettext_lazy("challenge enrolment", "Automatic")
         OPT_IN = "opt_in", pgettext_lazy("challenge enrolment", "Opt-in")
 
-    title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
-    icon = models.CharField(max_length=8, default="🏁")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    icon = models.CharField(_("icon"), max_length=8, default="🏁")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
     recurrence = models.CharField(
+        _("recurrence"),
         max_length=8, choices=Recurrence.choices, default=Recurrence.NONE,
         help_text=_("Weekly or monthly challenges start afresh each period between the dates."),
     )
-    audience_tiers = models.ManyToManyField("members.Tier", blank=True, related_name="+",
-                                            help_text=_("Empty = every member."))
-    enrolment = models.CharField(max_length=10, choices=Enrolment.choices, default=Enrolment.AUTOMATIC)
-    goal = models.CharField(max_length=12, choices=Goal.choices)
+    audience_tiers = models.ManyToManyField(
+        "members.Tier",
+        verbose_name=_("audience tiers"),
+        blank=True,
+        related_name="+",
+        help_text=_("Empty = every member."),
+    )
+    enrolment = models.CharField(_("enrolment"), max_length=10, choices=Enrolment.choices, default=Enrolment.AUTOMATIC)
+    goal = models.CharField(_("goal"), max_length=12, choices=Goal.choices)
     target = models.DecimalField(
+        _("target"),
         max_digits=12, decimal_places=2,
         help_text=_("Count (purchases, categories, reviews…), amount (spend) or weeks (streak)."),
     )
-    bonus_points = models.PositiveIntegerField(default=0)
-    badge = models.ForeignKey(Badge, null=True, blank=True, on_delete=models.PROTECT, related_name="challenges")
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    bonus_points = models.PositiveIntegerField(_("bonus points"), default=0)
+    badge = models.ForeignKey(
+        Badge, verbose_name=_("badge"), null=True, blank=True, on_delete=models.PROTECT, related_name="challenges"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("challenge")
+        verbose_name_plural = _("challenges")
         ordering = ["-starts_at", "title"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="challenge_window_ordered"),
@@ -100,17 +113,24 @@ class Challenge(models.Model):
 class ChallengeParticipation(models.Model):
     """A member's progress in one challenge period (the whole window, or one week or month of it)."""
 
-    challenge = models.ForeignKey(Challenge, on_delete=models.PROTECT, related_name="participations")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="challenge_participations")
-    period_start = models.DateTimeField()
-    period_end = models.DateTimeField()
-    joined_at = models.DateTimeField(default=timezone.now)
-    progress = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    reward_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+")
+    challenge = models.ForeignKey(
+        Challenge, verbose_name=_("challenge"), on_delete=models.PROTECT, related_name="participations"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="challenge_participations"
+    )
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
+    progress = models.DecimalField(_("progress"), max_digits=14, decimal_places=2, default=0)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    reward_entry = models.OneToOneField(
+        LedgerEntry, verbose_name=_("reward entry"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
+        verbose_name = _("challenge participation")
+        verbose_name_plural = _("challenge participations")
         constraints = [
             models.UniqueConstraint(fields=["challenge", "member", "period_start"], name="participation_unique"),
         ]
@@ -126,14 +146,18 @@ class ChallengeParticipation(models.Model):
 class ChallengeEvent(models.Model):
     """One event counted for one participation; its key (e.g. purchase:123) makes a repeat a no-op."""
 
-    participation = models.ForeignKey(ChallengeParticipation, on_delete=models.CASCADE, related_name="events")
-    key = models.CharField(max_length=120)
-    value = models.DecimalField(max_digits=14, decimal_places=2, default=1)
-    categories = models.JSONField(default=list, blank=True)
-    occurred_at = models.DateTimeField()
-    undone = models.BooleanField(default=False, help_text=_("Undone by a return: no longer counts."))
+    participation = models.ForeignKey(
+        ChallengeParticipation, verbose_name=_("participation"), on_delete=models.CASCADE, related_name="events"
+    )
+    key = models.CharField(_("key"), max_length=120)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, default=1)
+    categories = models.JSONField(_("categories"), default=list, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    undone = models.BooleanField(_("undone"), default=False, help_text=_("Undone by a return: no longer counts."))
 
     class Meta:
+        verbose_name = _("challenge event")
+        verbose_name_plural = _("challenge events")
         constraints = [models.UniqueConstraint(fields=["participation", "key"], name="challenge_event_once")]
 
     def __str__(self) -> str:
@@ -141,12 +165,16 @@ class ChallengeEvent(models.Model):
 
 
 class MemberBadge(models.Model):
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="badges")
-    badge = models.ForeignKey(Badge, on_delete=models.PROTECT, related_name="holders")
-    earned_at = models.DateTimeField()
-    challenge = models.ForeignKey(Challenge, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="badges")
+    badge = models.ForeignKey(Badge, verbose_name=_("badge"), on_delete=models.PROTECT, related_name="holders")
+    earned_at = models.DateTimeField(_("earned at"))
+    challenge = models.ForeignKey(
+        Challenge, verbose_name=_("challenge"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
+        verbose_name = _("member badge")
+        verbose_name_plural = _("member badges")
         constraints = [models.UniqueConstraint(fields=["member", "badge"], name="member_badge_once")]
 
     def __str__(self) -> str:

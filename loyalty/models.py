@@ -24,25 +24,41 @@ class Purchase(models.Model):
         PARTLY_RETURNED = "partly_returned", pgettext_lazy("purchase status", "Partly returned")
         RETURNED = "returned", pgettext_lazy("purchase status", "Returned")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="purchases")
-    source = models.CharField(max_length=40, help_text=_("The system the order comes from, e.g. 'shop' or 'pos'."))
-    order_id = models.CharField(max_length=100)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    occurred_at = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    awards_points = models.BooleanField(default=True, help_text=_("False for history imported without points."))
-    points_earned = models.IntegerField(default=0, help_text=_("Points this purchase earned, all rules applied."))
-    points_pending = models.IntegerField(default=0, help_text=_("Of those, still waiting for the return window."))
-    points_reversed = models.IntegerField(default=0, help_text=_("Taken back by returns (pending or credited)."))
-    returned_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    confirm_after = models.DateTimeField(help_text=_("End of the return window: points become spendable."))
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    earn_breakdown = models.TextField(blank=True)
-    request_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="purchases")
+    source = models.CharField(
+        _("source"), max_length=40, help_text=_("The system the order comes from, e.g. 'shop' or 'pos'.")
+    )
+    order_id = models.CharField(_("order ID"), max_length=100)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    awards_points = models.BooleanField(
+        _("awards points"), default=True, help_text=_("False for history imported without points.")
+    )
+    points_earned = models.IntegerField(
+        _("points earned"), default=0, help_text=_("Points this purchase earned, all rules applied.")
+    )
+    points_pending = models.IntegerField(
+        _("points pending"), default=0, help_text=_("Of those, still waiting for the return window.")
+    )
+    points_reversed = models.IntegerField(
+        _("points reversed"), default=0, help_text=_("Taken back by returns (pending or credited).")
+    )
+    returned_amount = models.DecimalField(
+        _("returned amount"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    confirm_after = models.DateTimeField(
+        _("confirm after"), help_text=_("End of the return window: points become spendable.")
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    earn_breakdown = models.TextField(_("earning breakdown"), blank=True)
+    request_hash = models.CharField(_("request hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("purchase")
+        verbose_name_plural = _("purchases")
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "order_id"], name="purchase_source_order_unique"),
@@ -71,14 +87,16 @@ class Purchase(models.Model):
 
 
 class PurchaseItem(models.Model):
-    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="items")
-    sku = models.CharField(max_length=100)
-    name = models.CharField(max_length=200, blank=True)
-    category = models.CharField(max_length=100, blank=True)
-    quantity = models.PositiveIntegerField(default=1)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    purchase = models.ForeignKey(Purchase, verbose_name=_("purchase"), on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(_("SKU"), max_length=100)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
 
     class Meta:
+        verbose_name = _("purchase item")
+        verbose_name_plural = _("purchase items")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="item_price_non_negative"),
@@ -90,16 +108,22 @@ class PurchaseItem(models.Model):
 
 
 class Return(models.Model):
-    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="returns")
-    source = models.CharField(max_length=40)
-    return_id = models.CharField(max_length=100)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    points_reversed = models.IntegerField(default=0, help_text=_("Points this return took back (pending or credited)."))
-    shortfall = models.IntegerField(default=0, help_text=_("Points that could not be taken back (balance too low)."))
-    request_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    purchase = models.ForeignKey(Purchase, verbose_name=_("purchase"), on_delete=models.PROTECT, related_name="returns")
+    source = models.CharField(_("source"), max_length=40)
+    return_id = models.CharField(_("return ID"), max_length=100)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    points_reversed = models.IntegerField(
+        _("points reversed"), default=0, help_text=_("Points this return took back (pending or credited).")
+    )
+    shortfall = models.IntegerField(
+        _("shortfall"), default=0, help_text=_("Points that could not be taken back (balance too low).")
+    )
+    request_hash = models.CharField(_("request hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["source", "return_id"], name="return_source_id_unique"),
@@ -124,23 +148,41 @@ class LedgerEntry(models.Model):
         BIRTHDAY = "birthday", pgettext_lazy("points history entry", "Birthday")
         CHALLENGE = "challenge", pgettext_lazy("points history entry", "Challenge")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
-    points = models.IntegerField()
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    description = models.CharField(max_length=500)
-    reference = models.CharField(max_length=200, blank=True, help_text=_("What caused it, e.g. purchase:shop:1001."))
-    purchase = models.ForeignKey(Purchase, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    return_record = models.ForeignKey(Return, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="ledger_entries"
     )
-    shortfall = models.IntegerField(default=0, help_text=_("Points a debit could not take (balance too low)."))
-    balance_after = models.IntegerField()
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    points = models.IntegerField(_("points"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=500)
+    reference = models.CharField(
+        _("reference"), max_length=200, blank=True, help_text=_("What caused it, e.g. purchase:shop:1001.")
+    )
+    purchase = models.ForeignKey(
+        Purchase, verbose_name=_("purchase"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    return_record = models.ForeignKey(
+        Return, verbose_name=_("return record"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reverses = models.ForeignKey(
+        "self", verbose_name=_("reverses"), null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    shortfall = models.IntegerField(
+        _("shortfall"), default=0, help_text=_("Points a debit could not take (balance too low).")
+    )
+    balance_after = models.IntegerField(_("balance after"))
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("ledger entry")
         ordering = ["-created_at", "-id"]
         verbose_name_plural = _("ledger entries")
         constraints = [
@@ -156,15 +198,17 @@ class LedgerEntry(models.Model):
 class PointsLot(models.Model):
     """Points credited together and expiring together; debits consume the oldest lots first."""
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
-    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
-    points = models.IntegerField()
-    remaining = models.IntegerField()
-    expires_at = models.DateTimeField(null=True, blank=True)
-    expiry_notified_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="lots")
+    entry = models.OneToOneField(LedgerEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="lot")
+    points = models.IntegerField(_("points"))
+    remaining = models.IntegerField(_("remaining"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    expiry_notified_at = models.DateTimeField(_("expiry notified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("points lot")
+        verbose_name_plural = _("points lots")
         ordering = ["expires_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="lot_points_positive"),
@@ -194,29 +238,42 @@ class EarningRule(models.Model):
         CATEGORY = "category", _("Items of a category")
         SKU = "sku", _("Items with a SKU")
 
-    name = models.CharField(max_length=120)
-    rule_type = models.CharField(max_length=12, choices=RuleType.choices)
-    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
-    scope_value = models.CharField(max_length=100, blank=True, help_text=_("The category or SKU for scoped rules."))
+    name = models.CharField(_("name"), max_length=120)
+    rule_type = models.CharField(_("rule type"), max_length=12, choices=RuleType.choices)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.ALL)
+    scope_value = models.CharField(
+        _("scope value"), max_length=100, blank=True, help_text=_("The category or SKU for scoped rules.")
+    )
     rate = models.DecimalField(
+        _("rate"),
         max_digits=8, decimal_places=4, default=Decimal("1"),
         help_text=_("Base rate: points per unit of currency. Multiplier: the factor (2 = double points)."),
     )
-    bonus_points = models.PositiveIntegerField(default=0, help_text=_("Bonus rules: points added per purchase."))
+    bonus_points = models.PositiveIntegerField(
+        _("bonus points"), default=0, help_text=_("Bonus rules: points added per purchase.")
+    )
     min_amount = models.DecimalField(
+        _("min amount"),
         max_digits=12, decimal_places=2, default=Decimal("0"), help_text=_("Bonus rules: minimum purchase amount.")
     )
-    starts_at = models.DateTimeField(null=True, blank=True, help_text=_("Campaign start; empty = always."))
-    ends_at = models.DateTimeField(null=True, blank=True, help_text=_("Campaign end (exclusive); empty = open."))
+    starts_at = models.DateTimeField(
+        _("starts at"), null=True, blank=True, help_text=_("Campaign start; empty = always.")
+    )
+    ends_at = models.DateTimeField(
+        _("ends at"), null=True, blank=True, help_text=_("Campaign end (exclusive); empty = open.")
+    )
     weekdays = models.CharField(
+        _("weekdays"),
         max_length=20, blank=True,
         help_text=_("Only on these weekdays in program time, 0=Monday … 6=Sunday, comma-separated (5,6 = weekends)."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("earning rule")
+        verbose_name_plural = _("earning rules")
         ordering = ["rule_type", "name"]
         constraints = [
             models.CheckConstraint(condition=Q(rate__gt=0), name="rule_rate_positive"),
@@ -237,11 +294,13 @@ class LotDraw(models.Model):
     """How many points a debit took from one lot, so that reversing the debit (a cancelled redemption) puts
     the points back into the lots they came from, with their original expiry."""
 
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="draws")
-    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="draws")
-    points = models.IntegerField()
+    entry = models.ForeignKey(LedgerEntry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="draws")
+    lot = models.ForeignKey(PointsLot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="draws")
+    points = models.IntegerField(_("points"))
 
     class Meta:
+        verbose_name = _("lot draw")
+        verbose_name_plural = _("lot draws")
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="lotdraw_points_positive"),
             models.UniqueConstraint(fields=["entry", "lot"], name="lotdraw_entry_lot_unique"),

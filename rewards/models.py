@@ -54,41 +54,55 @@ class Reward(TimeStampedModel):
         FREE_SHIPPING = "free_shipping", _("Free shipping")
         GIFT = "gift", _("Gift or experience")
 
-    name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
     image = models.ImageField(
+        _("image"),
         upload_to=reward_image_path, blank=True, validators=[FileExtensionValidator(IMAGE_EXTENSIONS),
                                                              validate_image_size],
         help_text=_("JPEG, PNG or WebP, at most 2 MB."),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FIXED_DISCOUNT)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FIXED_DISCOUNT)
     value = models.DecimalField(
+        _("value"),
         max_digits=12, decimal_places=2, null=True, blank=True,
         help_text=_("Money off (fixed discount, in the program currency) or percent off (percent discount); "
                   "empty where it does not apply."),
     )
-    cost_points = models.PositiveIntegerField(help_text=_("Points a member spends on it (more than zero)."))
-    stock = models.PositiveIntegerField(null=True, blank=True, help_text=_("Units left. Empty = unlimited."))
+    cost_points = models.PositiveIntegerField(
+        _("cost points"), help_text=_("Points a member spends on it (more than zero).")
+    )
+    stock = models.PositiveIntegerField(
+        _("stock"), null=True, blank=True, help_text=_("Units left. Empty = unlimited.")
+    )
     limit_per_member = models.PositiveIntegerField(
+        _("limit per member"),
         null=True, blank=True, help_text=_("How many times one member may redeem it. Empty = no limit.")
     )
     limit_period_days = models.PositiveIntegerField(
+        _("limit period days"),
         null=True, blank=True,
         help_text=_("Count the limit over this many days (e.g. 30). Empty = over the member's whole history."),
     )
-    minimum_tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    available_from = models.DateTimeField(null=True, blank=True)
-    available_until = models.DateTimeField(null=True, blank=True)
+    minimum_tier = models.ForeignKey(
+        Tier, verbose_name=_("minimum tier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    available_from = models.DateTimeField(_("available from"), null=True, blank=True)
+    available_until = models.DateTimeField(_("available until"), null=True, blank=True)
     voucher_valid_days = models.PositiveIntegerField(
+        _("voucher valid days"),
         null=True, blank=True, default=90, help_text=_("Vouchers expire this many days after issue. Empty = never.")
     )
     is_birthday_reward = models.BooleanField(
+        _("birthday reward"),
         default=False, help_text=_("Given free to every member on their birthday (one reward at most).")
     )
-    is_active = models.BooleanField(default=True)
-    sort_order = models.IntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.IntegerField(_("sort order"), default=0)
 
     class Meta:
+        verbose_name = _("reward")
+        verbose_name_plural = _("rewards")
         ordering = ["sort_order", "cost_points", "name"]
         constraints = [
             models.CheckConstraint(condition=Q(cost_points__gt=0), name="reward_cost_positive"),
@@ -144,18 +158,28 @@ class Redemption(models.Model):
         BIRTHDAY = "birthday", _("Birthday reward")
         CHALLENGE = "challenge", _("Challenge completed")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
-    points_spent = models.IntegerField()
-    source = models.CharField(max_length=12, choices=Source.choices)
-    ledger_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="redemption")
-    idempotency_scope = models.CharField(max_length=64, help_text=_("Who the key belongs to: member:ID, token:ID."))
-    idempotency_key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="redemptions")
+    reward = models.ForeignKey(Reward, verbose_name=_("reward"), on_delete=models.PROTECT, related_name="redemptions")
+    points_spent = models.IntegerField(_("points spent"))
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        verbose_name=_("ledger entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redemption",
+    )
+    idempotency_scope = models.CharField(
+        _("idempotency scope"), max_length=64, help_text=_("Who the key belongs to: member:ID, token:ID.")
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(points_spent__gte=0), name="redemption_points_non_negative"),
@@ -175,24 +199,34 @@ class Voucher(models.Model):
         EXPIRED = "expired", pgettext_lazy("voucher status", "Expired")
         CANCELLED = "cancelled", pgettext_lazy("voucher status", "Cancelled")
 
-    redemption = models.OneToOneField(Redemption, on_delete=models.PROTECT, related_name="voucher")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="vouchers")
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="vouchers")
-    code = models.CharField(max_length=CODE_LENGTH, unique=True)
-    kind = models.CharField(max_length=20, choices=Reward.Kind.choices)
-    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ISSUED)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-    used_order_id = models.CharField(max_length=100, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.CharField(max_length=500, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    redemption = models.OneToOneField(
+        Redemption, verbose_name=_("redemption"), on_delete=models.PROTECT, related_name="voucher"
+    )
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="vouchers")
+    reward = models.ForeignKey(Reward, verbose_name=_("reward"), on_delete=models.PROTECT, related_name="vouchers")
+    code = models.CharField(_("code"), max_length=CODE_LENGTH, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Reward.Kind.choices)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_order_id = models.CharField(_("used in order"), max_length=100, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancel reason"), max_length=500, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = _("voucher")
+        verbose_name_plural = _("vouchers")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -224,8 +258,14 @@ class Voucher(models.Model):
 class ChallengeReward(models.Model):
     """The reward a challenge's completion hands out as a free voucher (besides its points and badge)."""
 
-    challenge = models.OneToOneField("gamification.Challenge", on_delete=models.CASCADE, related_name="voucher_reward")
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="+")
+    challenge = models.OneToOneField(
+        "gamification.Challenge", verbose_name=_("challenge"), on_delete=models.CASCADE, related_name="voucher_reward"
+    )
+    reward = models.ForeignKey(Reward, verbose_name=_("reward"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("challenge reward")
+        verbose_name_plural = _("challenge rewards")
 
     def __str__(self) -> str:
         return f"{self.reward} for completing {self.challenge}"

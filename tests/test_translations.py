@@ -64,3 +64,37 @@ def test_the_compiled_catalogues_are_used():
     for code in TRANSLATED:
         with translation.override(code):
             assert translation.gettext("Points history") != "Points history", code
+
+
+FIDELIO_APPS = ["members", "loyalty", "rewards", "gamification", "feedback", "backoffice"]
+
+
+def test_every_model_and_field_of_fidelio_has_a_translatable_name():
+    """The admin follows the staff user's language: Django derives an English label from a field's or a model's
+    name unless it is given one through gettext_lazy, which the catalogues then translate."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    english = []
+    for label in FIDELIO_APPS:
+        for model in apps.get_app_config(label).get_models():
+            options = model._meta.original_attrs
+            for option in ("verbose_name", "verbose_name_plural"):
+                if not isinstance(options.get(option), Promise):
+                    english.append(f"{model._meta.label} Meta.{option}")
+            for field in model._meta.get_fields():
+                if field.auto_created or not hasattr(field, "verbose_name"):
+                    continue  # reverse relations; the automatic primary key ("ID")
+                if not isinstance(field.verbose_name, Promise):
+                    english.append(f"{model._meta.label}.{field.name}")
+    assert not english, f"names left in English (give them _('…')): {english}"
+
+
+@pytest.mark.django_db
+def test_the_admin_speaks_the_staff_users_language(client, staff_user):
+    client.force_login(staff_user)
+    html = client.get("/admin/members/member/add/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    for label in ("Numer uczestnika", "Saldo punktów", "Zgoda marketingowa", "Utworzono"):
+        assert f">{label}" in html, label
+    html = client.get("/admin/loyalty/", HTTP_ACCEPT_LANGUAGE="cs").content.decode()
+    assert "Záznamy v historii bodů" in html and "Dávky bodů" in html

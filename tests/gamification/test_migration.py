@@ -22,12 +22,11 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def _migrate(targets):
-    """Migrate to `targets` and return the models as they were there (the other apps at their latest)."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    named = {app for app, _ in targets}
-    nodes = [n for n in executor.loader.graph.leaf_nodes() if n[0] not in named]
-    return executor.loader.project_state(nodes + [t for t in targets if t[1] is not None]).apps
+    """Migrate to `targets` and return the models as the applied migrations leave them (the other apps as far as
+    the targets allow: going back also unapplies what depends on the migrations undone)."""
+    MigrationExecutor(connection).migrate(targets)
+    loader = MigrationExecutor(connection).loader
+    return loader.project_state(list(loader.applied_migrations)).apps
 
 
 def _latest():
