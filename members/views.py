@@ -58,18 +58,19 @@ def member_required(view=None, *, no_member_redirect: str | None = None):
 
 def referral_landing(request, code: str):
     """A friend's invitation link: remember the code for sign-up (the sign-up form shows it filled in, see
-    members.forms.SignupForm), then show the sign-up page. Someone already logged in is not signing up."""
+    members.forms.SignupForm), then show the sign-up page. Someone already logged in is not signing up; a code
+    that belongs to no member (or to an erased one) is a 404 that still offers to join."""
     code = code.strip().upper()
     if request.user.is_authenticated:
         messages.info(request, _("You are logged in already: invitation links are for people who are not members "
                                  "yet. Share your own link from the referrals page."))
         return redirect("portal:home")
-    if Member.objects.filter(referral_code=code, erased_at__isnull=True).exists():
-        request.session[REFERRAL_SESSION_KEY] = code
-        messages.info(request, " ".join(_referral_invitation_sentences(code)))
-    else:
-        request.session.pop(REFERRAL_SESSION_KEY, None)  # an earlier link's code must not apply silently
-        messages.warning(request, _("This invitation link is not valid any more. You can still join."))
+    if not Member.objects.filter(referral_code=code, erased_at__isnull=True).exists():
+        # An unknown or erased member's code: 404, and an earlier link's code must not apply silently.
+        request.session.pop(REFERRAL_SESSION_KEY, None)
+        return render(request, "portal/referral_invalid.html", status=404)
+    request.session[REFERRAL_SESSION_KEY] = code
+    messages.info(request, " ".join(_referral_invitation_sentences(code)))
     return redirect("account_signup")
 
 

@@ -408,15 +408,17 @@ def test_emptying_the_filled_in_field_means_no_code(client):
     assert User.objects.get(email="nocode@example.test").signup_referral_code == ""
 
 
-def test_an_invalid_or_erased_members_link_fills_in_nothing_and_drops_an_earlier_code(client):
+def test_an_invalid_or_erased_members_link_is_a_404_that_fills_in_nothing_and_drops_an_earlier_code(client):
     earlier, erased = MemberFactory(), MemberFactory()
     member_erase(member=erased, reason="")
     client.get(f"/r/{earlier.referral_code}/")
     for code in ("NOSUCHCODE", Member.objects.get(pk=erased.pk).referral_code):
-        html = client.get(f"/r/{code}/", follow=True).content.decode()
-        assert "not valid any more" in html, code
-        assert _referral_field(html) == ""
-    assert "referral_code" not in client.session
+        response = client.get(f"/r/{code}/")
+        assert response.status_code == 404, code
+        html = response.content.decode()
+        assert "not valid any more" in html and 'href="/accounts/signup/"' in html, code
+        assert "referral_code" not in client.session
+        assert _referral_field(client.get(SIGNUP).content.decode()) == ""
 
 
 def test_a_logged_in_member_following_a_link_is_told_so_and_sent_home(client):
