@@ -164,21 +164,14 @@ def member_login(member_id: int, email: str):
 
 def population_build(args, results: dict, log) -> list[int]:
     """Bring the database to --members members, each enrolled one with one bonus credit (the boards hold all)."""
-    from bench.run import members_enrol, sql
+    from bench.run import members_enrol
     from loyalty.ledger import Credit, points_credit_many
     from loyalty.models import LedgerEntry
     from members.models import Member
 
     started = time.perf_counter()
     existing = Member.objects.count()
-    # The importer matches rows to members in one transaction after inserting them all; once in four 100,000-member
-    # enrolments its last match ran for over 10 minutes on a plan for a tiny members table (an autoanalyze seeing
-    # only the committed demo members at that moment, we think). Statistics first, and no autoanalyze meanwhile.
-    sql("ANALYZE members_member")
-    sql("ALTER TABLE members_member SET (autovacuum_enabled = off)")
-    ids = members_enrol(max(0, args.members - existing - 3))  # members_enrol adds three named members
-    sql("ALTER TABLE members_member RESET (autovacuum_enabled)")
-    sql("ANALYZE members_member")
+    ids = members_enrol(max(0, args.members - existing - 3))  # adds three named members; statistics first (bench.run)
     results["enrol_seconds"] = round(time.perf_counter() - started, 1)
     log(f"{len(ids):,} members enrolled in {results['enrol_seconds']} s (the demo had {existing})")
     started = time.perf_counter()

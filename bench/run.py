@@ -273,7 +273,16 @@ def members_enrol(count: int) -> list[int]:
     names = [f"BENCH{n:06d}" for n in range(count)] + ["BENCH-HOT", "BENCH-HISTORY", "BENCH-FRESH"]
     lines = ["customer_id,customer_email,order_id,occurred_at,amount,currency\n"]
     lines += [f"{name},{name.lower()}@bench.test,seed-{name},{moment},10.00,EUR\n" for name in names]
-    report = purchases_import(lines, awards_points=False)
+    # The importer matches rows to members in one transaction after inserting them all; in some 100,000-member
+    # enrolments its last match ran for over 10 minutes on a plan for a tiny members table (an autoanalyze seeing
+    # only the members committed at that moment, we think). Statistics first, and no autoanalyze meanwhile.
+    sql("ANALYZE members_member")
+    sql("ALTER TABLE members_member SET (autovacuum_enabled = off)")
+    try:
+        report = purchases_import(lines, awards_points=False)
+    finally:
+        sql("ALTER TABLE members_member RESET (autovacuum_enabled)")
+        sql("ANALYZE members_member")
     if report.rejected:
         raise RuntimeError(f"member enrolment rejected rows: {report.rejected[:5]}")
     return list(Member.objects.filter(external_id__startswith="BENCH0").order_by("pk").values_list("pk", flat=True))
