@@ -33,4 +33,11 @@ class BackofficeConfig(AppConfig):
         from members.signals import member_erasing
 
         personal_data_register("back_office", member_backoffice_export)
+
+        # Offers' audiences by RFM segment, P(alive) and predicted CLV: the scores live here, above campaigns.
+        from backoffice.models import MemberScore
+        from backoffice.services.newsletters import members_narrow_by_scores
+        from campaigns.services.offers import audience_score_filter_register
+
+        audience_score_filter_register(members_narrow_by_scores, segments=list(MemberScore.Segment.choices))
         member_erasing.connect(newsletter_deliveries_erase, dispatch_uid="backoffice.newsletter_deliveries_erase")

@@ -34,6 +34,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "feedback.add_surveyquestion", "feedback.change_surveyquestion", "feedback.view_surveyquestion",
         "feedback.delete_surveyquestion", "feedback.view_surveyinvitation", "feedback.view_surveyresponse",
         "feedback.view_surveyanswer",
+        "campaigns.add_offer", "campaigns.change_offer", "campaigns.view_offer",
+        "campaigns.view_offerassignment",
     ],
     SUPPORT_AGENT: [
         # Feedback records (the only thing they change, with capped goodwill), and read-only what they need to

@@ -33,6 +33,10 @@ def metrics_rollup_daily(as_of: str | None = None) -> dict:
     rollup_progress_set(as_of=day, step="started", done=0)
     result = metrics_rollup(as_of=day, progress=progress)
     rollup_progress_set(as_of=day, step="finished", done=len(done), seconds=result.seconds)
+    # Offers' audiences read the fresh scores: assign after every rollup (the nightly one and "Run rollup now").
+    from campaigns.tasks import offers_assign
+
+    offers_assign.delay()
     return {"as_of": day.isoformat(), "snapshots": result.snapshots, "member_scores": result.member_scores,
             "seconds": result.seconds}
 

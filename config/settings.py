@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "gamification",
     "rewards",
     "feedback",
+    "campaigns",
     "backoffice",
 ]
 

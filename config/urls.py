@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from backoffice import api as backoffice_api
 from backoffice.views import dashboard as backoffice_dashboard
 from backoffice.views import healthz, healthz_live, healthz_ready, newsletter_unsubscribe
+from campaigns import api as campaigns_api
+from campaigns import urls as campaigns_urls
 from config.api import api_not_found
 from feedback import urls as feedback_urls
 from feedback.api import reviews as feedback_api_reviews
@@ -39,6 +41,9 @@ api_v1 = [
     api_path(r"me/challenges/(?P<challenge_id>[0-9]{1,9})/join", gamification_api.MeChallengeJoinApi.as_view(),
              "me-challenge-join"),
     api_path("me/badges", gamification_api.MeBadgesApi.as_view(), "me-badges"),
+    api_path("me/offers", campaigns_api.MeOffersApi.as_view(), "me-offers"),
+    api_path(r"me/offers/(?P<offer_id>[0-9]{1,9})/activate", campaigns_api.MeOfferActivateApi.as_view(),
+             "me-offer-activate"),
     # Redemptions run their own short transaction (no savepoint inside a request-wide one).
     api_path("me/redemptions", non_atomic_requests(rewards_api.MeRedemptionCreateApi.as_view()), "me-redemptions"),
     api_path("me/vouchers", rewards_api.MeVoucherListApi.as_view(), "me-vouchers"),
@@ -65,6 +70,7 @@ api_v1 = [
     api_path("members", loyalty_api.MemberListCreateApi.as_view(), "member-list"),
     api_path(r"members/(?P<member_id>[0-9]+)", loyalty_api.MemberDetailApi.as_view(), "member-detail"),
     api_path(r"members/(?P<member_id>[0-9]+)/ledger", loyalty_api.MemberLedgerApi.as_view(), "member-ledger"),
+    api_path(r"members/(?P<member_id>[0-9]+)/offers", campaigns_api.MemberOffersApi.as_view(), "member-offers"),
     api_path("purchases", loyalty_api.PurchaseCreateApi.as_view(), "purchase-create"),
     api_path("purchases/batch", loyalty_api.PurchaseBatchApi.as_view(), "purchase-batch"),
     api_path(r"purchases/(?P<order_id>[^/]+)/returns", loyalty_api.ReturnCreateApi.as_view(), "return-create"),
@@ -79,7 +85,7 @@ api_v1 = [
 
 # Customer portal pages, one "portal" namespace across the apps that own them.
 portal = [*loyalty_urls.urlpatterns, *gamification_urls.urlpatterns, *members_urls.urlpatterns,
-          *rewards_urls.urlpatterns, *feedback_urls.urlpatterns]
+          *rewards_urls.urlpatterns, *feedback_urls.urlpatterns, *campaigns_urls.urlpatterns]
 
 urlpatterns = [
     path("", include((portal, "portal"))),

@@ -12,6 +12,10 @@ How rules combine, for a purchase of `amount` at `occurred_at`:
    rounding per line would lose more).
 7. Flat bonus rules add their points afterwards (not multiplied): scope "all" when the amount reaches the
    rule's minimum, a category or SKU rule when any item matches.
+8. A member's personal offers (loyalty.offers, from campaigns) come on top: an offer's multiplier multiplies the
+   points of the lines it covers (its category, or every line) after the rules' multiplier, the best offer per
+   line (offers do not stack with each other); a bonus offer adds its points like a bonus rule. Either needs the
+   purchase to reach the offer's minimum amount, and counts as used only when it added something.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.conf import settings
 from config.memo import memo_forget, memo_get
 from config.periods import program_tz
 from loyalty.models import EarningRule
+from loyalty.offers import EarnOffer
 
 RULES_CACHE_KEY = "loyalty:earning-rules:v1"
 RULES_CACHE_SECONDS = 60
@@ -100,8 +105,11 @@ def points_for_purchase(
     tier_name: str = "",
     items: list[Line] | None = None,
     rules: list[Rule] | None = None,
+    offers: list[EarnOffer] | None = None,
+    offers_used: set[int] | None = None,
 ) -> tuple[int, str]:
-    """Points for a purchase and a one-line breakdown for the ledger entry's description."""
+    """Points for a purchase and a one-line breakdown for the ledger entry's description. The keys of the offers
+    that added points are put into `offers_used` when the caller passes a set."""
     if rules is None:
         rules = earning_rules_active()
     applicable = [r for r in rules if r.applies_at(occurred_at)]
@@ -117,14 +125,22 @@ def points_for_purchase(
         shares = [amount * line.unit_price * line.quantity / list_total for line in lines]
 
     multipliers = [r for r in applicable if r.rule_type == EarningRule.RuleType.MULTIPLIER]
+    reached = [o for o in (offers or []) if amount >= o.min_amount and o.uses_left != 0 and o.open_at(occurred_at)]
+    offer_multipliers = [o for o in reached if o.multiplier > 1]
     raw = Decimal("0")
     boosted: dict[str, Decimal] = {}
+    offered: dict[int, Decimal] = {}
     for line, share in zip(lines, shares, strict=True):
         best = max((r for r in multipliers if r.matches(line)), key=lambda r: r.rate, default=None)
         factor = best.rate if best else Decimal("1")
-        raw += share * base * factor
         if best and factor != 1:
             boosted[best.name] = boosted.get(best.name, Decimal("0")) + share
+        offer = max((o for o in offer_multipliers if o.matches(line.category)), key=lambda o: o.multiplier,
+                    default=None)
+        if offer is not None:
+            factor *= offer.multiplier
+            offered[offer.key] = offered.get(offer.key, Decimal("0")) + share
+        raw += share * base * factor
     raw *= tier_multiplier
     points = int(raw.to_integral_value(rounding=ROUND_DOWN))
 
@@ -132,6 +148,9 @@ def points_for_purchase(
     for name, share in boosted.items():
         factor = next(r.rate for r in multipliers if r.name == name)
         parts.append(f"×{_fmt(factor)} '{name}' on {share.quantize(Decimal('0.01'))} {currency}")
+    for key, share in offered.items():
+        offer = next(o for o in offer_multipliers if o.key == key)
+        parts.append(f"×{_fmt(offer.multiplier)} offer '{offer.name}' on {share.quantize(Decimal('0.01'))} {currency}")
     if tier_multiplier != 1:
         parts.append(f"tier {tier_name} ×{_fmt(tier_multiplier)}")
     breakdown = ", ".join(parts) + f" = {points}"
@@ -144,4 +163,11 @@ def points_for_purchase(
         if hit:
             points += rule.bonus_points
             breakdown += f", + {rule.bonus_points} '{rule.name}'"
+    for offer in (o for o in reached if o.bonus_points > 0):
+        if any(offer.matches(line.category) for line in lines):
+            points += offer.bonus_points
+            breakdown += f", + {offer.bonus_points} '{offer.name}'"
+            offered.setdefault(offer.key, Decimal("0"))
+    if offers_used is not None:
+        offers_used.update(offered)
     return points, f"{breakdown} → {points} points"

@@ -13,12 +13,13 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Lowest first (DESIGN.md); campaigns does not exist yet.
+# Lowest first (DESIGN.md).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("members",),
     ("loyalty",),
     ("gamification",),
     ("rewards", "feedback"),  # siblings: neither imports the other
+    ("campaigns",),
     ("backoffice",),
 )
 LAYER_OF = {app: rank for rank, apps in enumerate(LAYERS, start=1) for app in apps}

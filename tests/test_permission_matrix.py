@@ -38,6 +38,8 @@ from backoffice.models import MetricSnapshot, Newsletter, NewsletterDelivery
 from backoffice.roles import PROGRAM_MANAGER, SUPPORT_AGENT
 from backoffice.services import heartbeat_record, staff_groups_sync
 from backoffice.views import dashboard
+from campaigns.models import Offer
+from campaigns.services.offers import offer_assign
 from config import urls as config_urls
 from feedback.models import ResponseTime, Survey, SurveyQuestion, SurveyResponse
 from feedback.services import feedback_record, invitation_create, invitation_token, review_create
@@ -67,6 +69,8 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "usersessions.UserSession": ("", ""),  # members' sessions: superusers only (members see theirs in the portal)
     "auth.Group": ("", ""),
     "backoffice.Heartbeat": ("view", ""),
+    "campaigns.Offer": ("view add change", ""),
+    "campaigns.OfferAssignment": ("view", ""),
     "backoffice.MetricSnapshot": ("view", ""),
     "backoffice.Newsletter": ("view add change", ""),
     "backoffice.NewsletterDelivery": ("view", ""),
@@ -99,6 +103,7 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
 # The change-list actions each role is offered (ModelAdmin.get_actions: what a POSTed action is checked against).
 ADMIN_ACTIONS: dict[str, tuple[str, str]] = {
     "backoffice.Newsletter": ("preview_to_me send_now schedule unschedule", ""),
+    "campaigns.Offer": ("assign_now", ""),
     "django_celery_beat.PeriodicTask": ("enable_tasks disable_tasks toggle_tasks run_tasks", ""),
     "feedback.Review": ("approve_reviews reject_reviews", ""),
     "feedback.Survey": ("delete_selected", ""),
@@ -134,6 +139,7 @@ ADMIN_SITE: dict[str, tuple[str, str, str]] = {
     "app_list:usersessions": ("GET", "404", "404"),
     "app_list:auth": ("GET", "404", "404"),
     "app_list:backoffice": ("GET", "200", "404"),
+    "app_list:campaigns": ("GET", "200", "404"),
     "app_list:django_celery_beat": ("GET", "200", "404"),
     "app_list:feedback": ("GET", "200", "200"),
     "app_list:gamification": ("GET", "200", "404"),
@@ -169,6 +175,8 @@ API: dict[tuple[str, str], tuple[str, ...]] = {
     ("me-challenges", "GET"): _MEMBER,
     ("me-challenge-join", "POST"): _MEMBER,
     ("me-badges", "GET"): _MEMBER,
+    ("me-offers", "GET"): _MEMBER,
+    ("me-offer-activate", "POST"): _MEMBER,
     ("me-redemptions", "POST"): _MEMBER,
     ("me-vouchers", "GET"): _MEMBER,
     ("me-surveys", "GET"): _MEMBER,
@@ -190,6 +198,7 @@ API: dict[tuple[str, str], tuple[str, ...]] = {
     ("member-list", "POST"): _INTEGRATION,
     ("member-detail", "GET"): _INTEGRATION,
     ("member-ledger", "GET"): _INTEGRATION,
+    ("member-offers", "GET"): _INTEGRATION,
     ("purchase-create", "POST"): _INTEGRATION,
     ("purchase-batch", "POST"): _INTEGRATION,
     ("return-create", "POST"): _INTEGRATION,
@@ -211,6 +220,8 @@ PORTAL: dict[str, tuple[str, str, str]] = {
     "challenge-join": ("login", "405", "405"),
     "challenge-board": ("login", "200", "302"),
     "leaderboards": ("login", "200", "200"),
+    "offers": ("login", "200", "200"),
+    "offer-activate": ("login", "405", "405"),
     "leaderboard-settings": ("login", "405", "405"),
     "leaderboard": ("login", "200", "200"),
     "referral": ("302", "302", "302"),
@@ -295,6 +306,10 @@ def _world_build() -> World:
                       "metrics": {"revenue": "100.00", "customers": 1, "orders": 1}})
     newsletter = Newsletter.objects.create(subject="Matrix news", body_markdown="Hello {first_name}")  # a draft
     NewsletterDelivery.objects.create(newsletter=newsletter, member=customer, email=customer.email or "m@x.test")
+    offer = Offer.objects.create(name="Matrix offer", starts_at=now, ends_at=now + timedelta(days=7),
+                                 benefit=Offer.Benefit.BONUS, bonus_points=10, needs_activation=True,
+                                 holdout_percent=0)
+    offer_assign(offer=offer, now=now)
     from django_celery_beat.models import ClockedSchedule, SolarSchedule
 
     ClockedSchedule.objects.create(clocked_time=now)
@@ -318,6 +333,7 @@ def _world_build() -> World:
         "period": "weekly", "member_id": customer.pk, "order_id": purchase.order_id, "code": redemption.voucher.code,
         "reward_id": reward.pk, "segment": "champions", "language": "pl", "message": "feedback/resolved",
         "consent_token": consent_token_make(member=customer, wording="Yes"),
+        "offer_id": offer.pk,
     }
     return World(manager=manager, agent=agent, customer=customer, objects=objects, samples=samples, tokens=tokens)
 

@@ -12,6 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from campaigns.models import Offer
+from campaigns.services.offers import offer_assign
 from gamification.models import Challenge
 from loyalty import ledger
 from loyalty.services import PurchaseIn, purchase_record
@@ -45,6 +47,10 @@ def heavy_member(settings):
                       idempotency_key=f"heavy-redeem-{i}")
     Challenge.objects.create(title="Shop three times", goal="purchases", target=3, starts_at=now - timedelta(days=1),
                              ends_at=now + timedelta(days=20), bonus_points=50)
+    for i in range(12):  # a member given many offers: the offers page stays one query
+        offer_assign(offer=Offer.objects.create(name=f"Offer {i}", starts_at=now - timedelta(days=1),
+                                                ends_at=now + timedelta(days=5 + i), multiplier=2, holdout_percent=0,
+                                                needs_activation=i % 2 == 0, limit_per_member=3))
     return Member.objects.get(pk=member.pk)
 
 
@@ -54,7 +60,7 @@ def _pages(member) -> list[str]:
     return ["/", "/points/", f"/points/?page={HISTORY // 25}", "/rewards/", "/rewards/?affordable=1",
             f"/rewards/{reward.pk}/", f"/rewards/{reward.pk}/redeem/", "/vouchers/", f"/vouchers/{voucher.pk}/",
             f"/vouchers/{voucher.pk}/cancel/", "/feedback/", "/reviews/", "/surveys/", "/challenges/",
-            "/leaderboards/", "/profile/", "/profile/delete/", "/card/", "/referrals/", "/how-it-works/"]
+            "/leaderboards/", "/profile/", "/profile/delete/", "/card/", "/referrals/", "/how-it-works/", "/offers/"]
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])

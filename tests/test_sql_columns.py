@@ -20,7 +20,7 @@ from django.db.models import NOT_PROVIDED, AutoField, BigAutoField, SmallAutoFie
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Every module of every app (migrations aside): hand-written SQL cannot hide from the checks by where it lives.
-APPS = ("members", "loyalty", "gamification", "rewards", "feedback", "backoffice")
+APPS = ("members", "loyalty", "gamification", "rewards", "feedback", "campaigns", "backoffice")
 MODULES = sorted(
     p.relative_to(BASE_DIR).as_posix() for app in APPS for p in (BASE_DIR / app).rglob("*.py")
     if "migrations" not in p.parts and "__pycache__" not in p.parts
@@ -31,7 +31,10 @@ DYNAMIC_TABLES = {("backoffice/services/newsletters.py", "{table}"): "backoffice
 
 # `.format(` on a statement with pieces another module supplies: none is allowed (STYLE.md §12). Name one here
 # only with the reason it has to stay.
-FORMAT_EXCEPTIONS: dict[tuple[str, str], str] = {}
+FORMAT_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("campaigns/services/offers.py", "_ASSIGN"): "the audience is the module's own ORM query (audience_members), "
+                                                 "compiled by Django, its values still parameters",
+}
 
 # Quoted literals in SQL that equal some model's choice value but are not that choice.
 NOT_CHOICES = {("backoffice/services/metrics.py", "month")}  # date_trunc('month', …), not MetricSnapshot.period

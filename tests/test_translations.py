@@ -66,7 +66,7 @@ def test_the_compiled_catalogues_are_used():
             assert translation.gettext("Points history") != "Points history", code
 
 
-FIDELIO_APPS = ["members", "loyalty", "rewards", "gamification", "feedback", "backoffice"]
+FIDELIO_APPS = ["members", "loyalty", "rewards", "gamification", "feedback", "campaigns", "backoffice"]
 
 
 def test_every_model_and_field_of_fidelio_has_a_translatable_name():

@@ -130,6 +130,23 @@ def newsletter_audience_qs(*, audience: dict | None, now=None) -> QuerySet[Membe
     return qs
 
 
+def members_narrow_by_scores(members: QuerySet[Member], *, segments=None, p_alive_min=None, p_alive_max=None,
+                             clv_min=None, clv_max=None) -> QuerySet[Member]:
+    """The score conditions of an offer's audience (campaigns.services.offers registers this): members without a
+    score row have no segment, P(alive) or CLV, so any of these conditions leaves them out."""
+    if segments:
+        members = members.filter(score__segment__in=segments)
+    if p_alive_min is not None:
+        members = members.filter(score__p_alive__gte=p_alive_min)
+    if p_alive_max is not None:
+        members = members.filter(score__p_alive__lte=p_alive_max)
+    if clv_min is not None:
+        members = members.filter(score__clv_12m__gte=clv_min)
+    if clv_max is not None:
+        members = members.filter(score__clv_12m__lte=clv_max)
+    return members
+
+
 def newsletter_audience_count(*, newsletter: Newsletter) -> int:
     return newsletter_audience_qs(audience=newsletter.audience).count()
 

@@ -9,6 +9,7 @@ rewards and tier upgrades, which are rare, go through the one-at-a-time services
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from config.exceptions import DomainError
 from config.sql import fetch_all
 from loyalty import ledger
 from loyalty.models import LedgerEntry, Purchase, PurchaseItem
+from loyalty.offers import earn_offers_live, earn_offers_used
 from loyalty.rules import Line, Rule, earning_rules_active, points_for_purchase
 from loyalty.selectors import qualifying_figures_many
 from loyalty.serializers import purchase_input
@@ -163,25 +165,34 @@ def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: lis
                                                                "tier__name", "tier_id")
     }
     rows = []
+    # Personal offers: one look-up for the batch's members (under their locks). A limited offer's uses are counted
+    # down across the member's purchases in this batch; the uses are recorded for the purchases inserted.
+    offers = earn_offers_live(member_ids=member_ids) if awards_points else {}
+    uses_left = {o.key: o.uses_left for mine in offers.values() for o in mine}
     for i, data, digest, member in fresh:
+        used: set[int] = set()
         if awards_points:
             _, multiplier, name, _tier_id = tiers[member.pk]
             points, breakdown = points_for_purchase(
                 amount=data.amount, occurred_at=data.occurred_at, rules=rules,
                 tier_multiplier=multiplier or Decimal("1"), tier_name=name or "",
                 items=[Line(it.sku, it.category, it.quantity, it.unit_price) for it in data.items],
+                offers=[replace(o, uses_left=uses_left[o.key]) for o in offers.get(member.pk, ())], offers_used=used,
             )
+            for key in used:
+                if uses_left[key] is not None:
+                    uses_left[key] -= 1
         else:
             points, breakdown = 0, "history import: no points"
         confirm_after = data.occurred_at + window
         at_once = confirm_after <= now
-        rows.append((i, data, digest, member, points, breakdown, confirm_after, at_once))
+        rows.append((i, data, digest, member, points, breakdown, confirm_after, at_once, used))
 
     cols = list(zip(*[
         (m.pk, d.source, d.order_id, d.amount, d.currency, d.occurred_at,
          Purchase.Status.CONFIRMED if once else Purchase.Status.PENDING, awards_points, pts,
          0 if once else pts, ca, now if once else None, bd, dg)
-        for _, d, dg, m, pts, bd, ca, once in rows
+        for _, d, dg, m, pts, bd, ca, once, _used in rows
     ], strict=True))
     with connection.cursor() as cursor:
         cursor.execute(_INSERT, [now, *[list(c) for c in cols]])
@@ -192,12 +203,15 @@ def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: lis
     credits: list[ledger.Credit] = []
     confirmed_members: set[int] = set()
     confirmed: list[tuple[Purchase, tuple[str, ...]]] = []
-    for i, data, digest, member, points, breakdown, _confirm_after, at_once in rows:
+    offer_uses: dict[int, int] = {}
+    for i, data, digest, member, points, breakdown, _confirm_after, at_once, used in rows:
         pk = inserted.get((data.source, data.order_id))
         if pk is None:  # a concurrent request recorded this order first
             raced = Purchase.objects.get(source=data.source, order_id=data.order_id)
             results[i] = _replay_result(i, raced, data, digest)
             continue
+        for key in used:
+            offer_uses[key] = offer_uses.get(key, 0) + 1
         items.extend(
             PurchaseItem(purchase_id=pk, sku=it.sku, name=it.name, category=it.category, quantity=it.quantity,
                          unit_price=it.unit_price) for it in data.items
@@ -221,6 +235,7 @@ def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: lis
         results[i] = _ok(i, "created", pk, data, points, status)
     if items:
         PurchaseItem.objects.bulk_create(items, batch_size=2000)
+    earn_offers_used(counts=offer_uses)
     pending_points_change_many(deltas=pending)
     ledger.points_credit_many(credits=credits, now=now)
 

@@ -22,6 +22,7 @@ from config.sql import fetch_one
 from loyalty import ledger
 from loyalty.exceptions import OrderConflict
 from loyalty.models import LedgerEntry, Purchase, PurchaseItem
+from loyalty.offers import earn_offers_live, earn_offers_used
 from loyalty.rules import Line, points_for_purchase
 from loyalty.selectors import qualifying_figures
 from loyalty.signals import purchase_confirmed, referral_confirmed, send_after_commit
@@ -173,12 +174,15 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
 
 def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_points: bool, now: datetime
                    ) -> tuple[Purchase, bool]:
+    offers_used: set[int] = set()
     if awards_points:
         tier = member.tier
         points, breakdown = points_for_purchase(
             amount=data.amount, occurred_at=data.occurred_at,
             tier_multiplier=tier.earn_multiplier if tier else Decimal("1"), tier_name=tier.name if tier else "",
             items=[Line(i.sku, i.category, i.quantity, i.unit_price) for i in data.items],
+            offers=earn_offers_live(member_ids=[member.pk]).get(member.pk),
+            offers_used=offers_used,
         )
     else:
         points, breakdown = 0, "history import: no points"
@@ -201,6 +205,7 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
     if row is None:  # the (source, order id) exists: a replay or a conflict, decided by the caller
         return Purchase.objects.get(source=data.source, order_id=data.order_id), False
     purchase.pk = row["id"]
+    earn_offers_used(counts=dict.fromkeys(offers_used, 1))  # only for a purchase recorded now, not a replay
     if data.items:
         PurchaseItem.objects.bulk_create(
             PurchaseItem(purchase=purchase, sku=i.sku, name=i.name, category=i.category, quantity=i.quantity,

@@ -33,6 +33,8 @@ from django.utils import timezone
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+from campaigns.models import Offer
+from campaigns.services.offers import offer_assign
 from feedback.models import Survey, SurveyQuestion
 from feedback.services import feedback_record, feedback_status_change, invitation_create, invitation_token
 from feedback.services import reviews as review_services
@@ -61,16 +63,18 @@ HEADER_MAX_PX = 120
 FAILING_IMPACTS = {"serious", "critical"}
 
 # The apps whose urls.py make up the portal (config/urls.py mounts them under the "portal" namespace).
-PORTAL_URLCONFS = ("members.urls", "loyalty.urls", "rewards.urls", "feedback.urls", "gamification.urls")
+PORTAL_URLCONFS = ("members.urls", "loyalty.urls", "rewards.urls", "feedback.urls", "gamification.urls",
+                   "campaigns.urls")
 # The portal's pages, in the order they are visited (member_with_everything has the URL of each).
 PAGES = ("home", "points", "profile", "profile-delete", "consent-confirm", "card", "how-it-works", "referrals",
          "rewards", "reward", "redeem", "vouchers", "voucher", "voucher-cancel", "feedback", "reviews", "review-write",
          "review-edit", "surveys", "survey-open", "survey-answer", "challenges", "challenge-board", "leaderboards",
-         "leaderboard")
+         "leaderboard", "offers")
 # portal: URL names that are not pages to look at, and why.
 NOT_PAGES = {
     "language": "POST only (the footer's language form)",
     "challenge-join": "POST only (the Join button on the challenges page)",
+    "offer-activate": "POST only (the Activate button on the offers page)",
     "leaderboard-settings": "POST only (the form on the leaderboard page)",
     "profile-data": "a JSON file download (\"Download my data\"), not a page",
     "card-qr": "an SVG image (the QR code on the card page)",
@@ -165,6 +169,12 @@ def member_with_everything(settings):
     SurveyQuestion.objects.create(survey=link_survey, order=1, kind="nps", text="Would you recommend us?")
     SurveyQuestion.objects.create(survey=link_survey, order=2, kind="text", text="Anything else?", required=False)
     token = invitation_token(invitation=invitation_create(survey=link_survey, member=member, key="purchase:1"))
+    for name, extra in (("Double points on tea", {"category": "tea", "needs_activation": True}),
+                        ("A thank-you bonus", {"benefit": Offer.Benefit.BONUS, "multiplier": None, "bonus_points": 150,
+                                               "min_amount": Decimal("20"), "limit_per_member": 1})):
+        offer_assign(offer=Offer.objects.create(**{
+            "name": name, "starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=9),
+            "benefit": Offer.Benefit.MULTIPLIER, "multiplier": Decimal("2"), "holdout_percent": 0, **extra}))
 
     urls = {
         "home": reverse("portal:home"),
@@ -193,6 +203,7 @@ def member_with_everything(settings):
         "challenge-board": reverse("portal:challenge-board", args=[challenge.pk]),
         "leaderboards": reverse("portal:leaderboards"),
         "leaderboard": reverse("portal:leaderboard", args=["all-time"]),
+        "offers": reverse("portal:offers"),
     }
     assert tuple(urls) == PAGES
     return member, urls

@@ -45,6 +45,7 @@ from backoffice.services.demo.content import (
     MEMBER_LANGUAGES,
     NEWSLETTER_BODY,
     NEWSLETTER_SUBJECT,
+    OFFERS,
     REVIEWS,
     REWARDS,
     RULES,
@@ -64,6 +65,8 @@ from backoffice.services.demo.replay import (
 )
 from backoffice.services.metrics import metrics_rollup, rollup_default_day
 from backoffice.services.newsletters import newsletter_schedule, newsletter_send_run
+from campaigns.models import Offer
+from campaigns.services.offers import offer_assign
 from config.exceptions import DomainError
 from config.periods import local_date, local_midnight
 from feedback.models import FeedbackRecord, Review, Survey, SurveyQuestion, SurveyResponse
@@ -198,6 +201,18 @@ def _challenges(demo: _Demo, rewards: dict[str, Reward]) -> list[Challenge]:
                                                   defaults={"reward": rewards[spec.voucher_reward]})
         challenges.append(challenge)
     return challenges
+
+
+def _offers(demo: _Demo) -> None:
+    """The demo's offers, assigned after the rollup (their audiences read the scores), as the nightly job does."""
+    for number, (fields, name, description) in enumerate(OFFERS, start=1):
+        fields = dict(fields)
+        days = fields.pop("days")
+        offer = _upsert(Offer, lookup={"name_en": name["en"]},
+                        values={**_i18n("name", name), **_i18n("description", description)},
+                        create_only={**fields, "seed": f"demo-offer-{number}", "starts_at": demo.ago(2, 9),
+                                     "ends_at": demo.ago(-days, 0), "created_at": demo.ago(3, 9)})
+        offer_assign(offer=offer, now=demo.now)
 
 
 def _surveys(demo: _Demo) -> dict[str, tuple[Survey, list[SurveyQuestion]]]:
@@ -474,6 +489,7 @@ def _demo_seed(*, now: datetime) -> list[DemoLogin]:
     day = rollup_default_day(now=now)
     if not MetricSnapshot.objects.filter(as_of=day).exists():
         metrics_rollup(as_of=day)
+    _offers(demo)
 
     return [
         DemoLogin("customer (portal)", customer_user.email, DEMO_PASSWORD, customer.member_number),

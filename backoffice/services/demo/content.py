@@ -469,6 +469,31 @@ RULES = [
      {"rate": Decimal("1.5"), "scope": EarningRule.Scope.CATEGORY, "scope_value": "coffee"}),
     ("Big basket bonus", EarningRule.RuleType.BONUS, {"bonus_points": 50, "min_amount": Decimal("150")}),
 ]
+# Offers (campaigns): one for everyone that needs activation (no holdout: the demo customer always sees it), and one
+# for lapsing customers measured against a 10 % holdout. (fields, name, description)
+OFFERS = [
+    ({"benefit": "multiplier", "multiplier": Decimal("2"), "category": "tea", "needs_activation": True,
+      "limit_per_member": 3, "holdout_percent": 0, "days": 21},
+     {"en": "Double points on tea", "pl": "Podwójne punkty za herbatę", "cs": "Dvojnásobné body za čaj",
+      "ru": "Двойные баллы за чай", "el": "Διπλοί πόντοι στο τσάι"},
+     {"en": "Activate it and your next three orders earn double points on every tea in them.",
+      "pl": "Aktywuj ofertę, a przy trzech kolejnych zamówieniach każda herbata przyniesie podwójne punkty.",
+      "cs": "Aktivujte ji a vaše příští tři objednávky získají za každý čaj dvojnásobné body.",
+      "ru": "Активируйте предложение — и в следующих трёх заказах каждый чай принесёт двойные баллы.",
+      "el": "Ενεργοποιήστε την και στις επόμενες τρεις παραγγελίες σας κάθε τσάι σάς δίνει διπλούς πόντους."}),
+    ({"benefit": "bonus", "bonus_points": 100, "min_amount": Decimal("20"), "limit_per_member": 1,
+      "holdout_percent": 10, "audience_segments": ["at_risk", "cant_lose", "hibernating", "need_attention"],
+      "days": 30},
+     {"en": "We miss you: 100 bonus points", "pl": "Tęsknimy: 100 punktów bonusowych",
+      "cs": "Chybíte nám: 100 bonusových bodů", "ru": "Мы скучаем: 100 бонусных баллов",
+      "el": "Μας λείψατε: 100 πόντοι μπόνους"},
+     {"en": "Come back for an order of 20 € or more and we add 100 bonus points.",
+      "pl": "Wróć do nas z zamówieniem za co najmniej 20 €, a dodamy 100 punktów bonusowych.",
+      "cs": "Vraťte se k nám s objednávkou alespoň za 20 € a přidáme vám 100 bonusových bodů.",
+      "ru": "Вернитесь к нам с заказом от 20 € — и мы начислим 100 бонусных баллов.",
+      "el": "Επιστρέψτε με μια παραγγελία 20 € ή περισσότερο και θα σας προσθέσουμε 100 πόντους μπόνους."}),
+]
+
 PRODUCTS = [("BEANS-250", "House blend 250 g", "coffee", Decimal("8.90")),
             ("BEANS-1K", "Espresso 1 kg", "coffee", Decimal("29.00")),
             ("MUG-01", "Stoneware mug", "kitchen", Decimal("14.50")),
