@@ -180,8 +180,9 @@ def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: lis
                 offers=[replace(o, uses_left=uses_left[o.key]) for o in offers.get(member.pk, ())], offers_used=used,
             )
             for key in used:
-                if uses_left[key] is not None:
-                    uses_left[key] -= 1
+                left = uses_left[key]
+                if left is not None:
+                    uses_left[key] = left - 1
         else:
             points, breakdown = 0, "history import: no points"
         confirm_after = data.occurred_at + window
