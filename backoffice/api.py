@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,32 +17,19 @@ from backoffice.selectors import member_score_get
 from backoffice.views.dashboard import PERMISSION as DASHBOARD_PERMISSION
 from config.exceptions import DomainError, NotFound
 from config.periods import local_date
-from members.auth import IntegrationPrincipal
 from members.models import Scope
-from members.permissions import IsIntegration, IsStaffWithPermission
+from members.permissions import IsStaffWithPermissionOrIntegration
 
 PERIOD_FIELDS = ["customers", "orders", "revenue", "aov", "repeat_purchase_rate", "retention_rate", "churn_rate",
                  "nps", "csat"]
 MAX_PERIOD_ROWS = 400
 
 
-class MetricsReader(BasePermission):
+class MetricsReader(IsStaffWithPermissionOrIntegration):
     """A staff user allowed to see the metrics dashboard (the same permission), or an integration token with the
     metrics:read scope."""
 
     message = gettext_lazy("This endpoint is for staff who may see the metrics dashboard and tokens with metrics:read.")
-
-    def has_permission(self, request, view) -> bool:
-        if isinstance(request.user, IntegrationPrincipal):
-            checker = IsIntegration()
-            allowed = checker.has_permission(request, view)
-        else:
-            checker = IsStaffWithPermission()
-            allowed = checker.has_permission(request, view)
-        if not allowed:
-            self.message = checker.message
-            self.code = getattr(checker, "code", None)
-        return allowed
 
 
 def _date_param(request, name: str, default: date | None) -> date | None:

@@ -7,13 +7,17 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from campaigns.models import Offer, OfferAssignment
+from campaigns.selectors import offer_results
 from campaigns.services.offers import audience_members, offer_assign, segment_choices
 from config.admin_base import ReadOnlyAdmin
+from members.formatting import money_format, number_format
 
 
 class OfferForm(forms.ModelForm):
@@ -78,7 +82,7 @@ class OfferAdmin(TranslationAdmin):
     search_fields = ["name", "description", "category", "favourite_category"]
     date_hierarchy = "starts_at"
     filter_horizontal = ["audience_tiers"]
-    readonly_fields = ["assigned_at", "audience_size"]
+    readonly_fields = ["assigned_at", "audience_size", "results"]
     actions = ["assign_now"]
     fieldsets = [
         (None, {"fields": ["name", "description", "is_active"]}),
@@ -88,7 +92,7 @@ class OfferAdmin(TranslationAdmin):
             "audience_tiers", "audience_segments", "p_alive_min", "p_alive_max", "clv_min", "clv_max",
             "days_since_purchase_min", "days_since_purchase_max", "favourite_category", "birthday_month",
             "audience_languages", "joined_within_days", "save_empty_audience", "audience_size"]}),
-        (_("Measurement"), {"fields": ["holdout_percent", "seed", "assigned_at"]}),
+        (_("Measurement"), {"fields": ["holdout_percent", "seed", "follow_up_days", "assigned_at", "results"]}),
     ]
 
     def get_queryset(self, request):
@@ -121,6 +125,35 @@ class OfferAdmin(TranslationAdmin):
         if offer.pk is None:
             return "—"
         return audience_members(offer, now=timezone.now()).count()
+
+    @admin.display(description=_("results"))
+    def results(self, offer):
+        """Treatment against holdout (campaigns.selectors.offer_results), on the offer's page only."""
+        if offer.pk is None:
+            return "—"
+        r = offer_results(offer=offer)
+        row = "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"
+        rows = format_html_join("", row, (
+            (label, number_format(g["members"]), number_format(g["purchasers"]), number_format(g["orders"]),
+             money_format(g["revenue_per_member"]), number_format(g["points_given"]))
+            for label, g in ((_("Treatment"), r["treatment"]), (_("Holdout"), r["holdout"]))))
+        if r["incremental_revenue"] is None:
+            verdict = _("No holdout: nothing to compare with.")
+        else:
+            verdict = _("Incremental revenue %(amount)s (95 %% interval %(low)s to %(high)s); cost of the points "
+                        "%(cost)s; ROI %(roi)s.") % {
+                "amount": money_format(r["incremental_revenue"]),
+                "low": money_format(r["incremental_revenue_low"]) if r["incremental_revenue_low"] is not None else "—",
+                "high": money_format(r["incremental_revenue_high"]) if r["incremental_revenue_high"] is not None
+                else "—",
+                "cost": money_format(r["cost"]), "roi": "—" if r["roi"] is None else number_format(r["roi"])}
+        return format_html(
+            "<table><thead><tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table><p>{}</p><p class='help'>{}</p>",
+            _("Members"), _("Purchasers"), _("Orders"), _("Revenue per member"), _("Points given"), rows, verdict,
+            _("Purchases from the start until %(until)s, net of returns; the interval by Welch's t.") % {
+                "until": date_format(timezone.localtime(r["measured_until"]), "DATETIME_FORMAT")},
+        )
 
     @admin.action(description=_("Assign the selected offers now"), permissions=["change"])
     def assign_now(self, request, queryset):

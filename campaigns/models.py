@@ -97,6 +97,10 @@ class Offer(TimeStampedModel):
         _("birthday month"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     joined_within_days = models.PositiveIntegerField(_("joined within (days)"), null=True, blank=True)
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("follow-up (days)"), default=30,
+        help_text=_("The results count purchases from the start until this many days after the end."),
+    )
     assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True, editable=False)
 
     class Meta:
@@ -129,6 +133,9 @@ class OfferAssignment(models.Model):
     assigned_at = models.DateTimeField(_("assigned at"))
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     uses = models.PositiveIntegerField(_("uses"), default=0)
+    points_given = models.PositiveIntegerField(
+        _("points given"), default=0, help_text=_("The points the offer added to the member's purchases (its cost)."),
+    )
 
     class Meta:
         verbose_name = _("offer assignment")
@@ -136,7 +143,7 @@ class OfferAssignment(models.Model):
         ordering = ["-assigned_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["offer", "member"], name="offer_assignment_once"),
-            models.CheckConstraint(condition=Q(holdout=False) | Q(activated_at__isnull=True, uses=0),
+            models.CheckConstraint(condition=Q(holdout=False) | Q(activated_at__isnull=True, uses=0, points_given=0),
                                    name="offer_holdout_untouched"),
         ]
         indexes = [models.Index(fields=["member", "offer"], name="offer_assignment_member",

@@ -10,16 +10,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaigns.selectors import member_offers
+from campaigns.selectors import member_offers, rewards_for_member
 from campaigns.services.offers import offer_activate
 from config.exceptions import DomainError, NotFound
+from loyalty.selectors import points_expiring_get, tier_progress_get
 from members.views import member_required
 
 
 @member_required
 def offers(request):
-    return render(request, "portal/offers.html", {"rows": member_offers(member=request.member),
-                                                  "now": timezone.now()})
+    """"For you": what is true for this member now (tier progress, points about to expire), their offers, and the
+    rewards ranked for them (campaigns.selectors.rewards_for_member)."""
+    member, now = request.member, timezone.now()
+    progress = tier_progress_get(member=member, now=now)
+    return render(request, "portal/offers.html", {
+        "rows": member_offers(member=member, now=now), "now": now, "progress": progress,
+        "expiring": points_expiring_get(member_id=member.pk, now=now),
+        "ranked": rewards_for_member(member=member, now=now),
+    })
 
 
 @login_required

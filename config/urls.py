@@ -78,6 +78,8 @@ api_v1 = [
     # staff or integrations: metric rollups (docs/metrics.md)
     api_path("metrics/summary", backoffice_api.MetricsSummaryApi.as_view(), "metrics-summary"),
     api_path("metrics/periods", backoffice_api.MetricsPeriodsApi.as_view(), "metrics-periods"),
+    api_path(r"campaigns/(?P<offer_id>[0-9]{1,9})/results", campaigns_api.CampaignResultsApi.as_view(),
+             "campaign-results"),
     api_path("redemptions", non_atomic_requests(rewards_api.RedemptionCreateApi.as_view()), "redemption-create"),
     api_path(r"vouchers/(?P<code>[^/]+)", rewards_api.VoucherCheckApi.as_view(), "voucher-check"),
     api_path(r"vouchers/(?P<code>[^/]+)/use", rewards_api.VoucherUseApi.as_view(), "voucher-use"),

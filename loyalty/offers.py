@@ -8,8 +8,9 @@ source with two functions:
   out, activated where that is needed, not ended, within their per-member limit); each carries its window, which
   `points_for_purchase` checks against the purchase's time. It answers from a memo without a query when no offer
   is live, so a program without offers pays nothing.
-- `used(counts)`: {EarnOffer.key: n} of the offers that counted on purchases just recorded, called in the same
-  transaction, under the members' row locks (the per-member limit is checked and counted there).
+- `used(counts)`: {EarnOffer.key: (purchases, points)} of the offers that counted on purchases just recorded (on how
+  many, and the points they added: the offer's cost), called in the same transaction, under the members' row locks
+  (the per-member limit is checked and counted there).
 
 `loyalty.rules.points_for_purchase` applies the offers (docs/points.md: an offer's multiplier applies on top of
 the rules' result for the lines it covers, the best offer per line; a bonus offer adds flat points).
@@ -45,7 +46,7 @@ class EarnOffer:
 @dataclass(frozen=True)
 class EarnOfferSource:
     live: Callable[[list[int]], dict[int, list[EarnOffer]]]
-    used: Callable[[dict[int, int]], None]
+    used: Callable[[dict[int, tuple[int, int]]], None]
 
 
 _source: EarnOfferSource | None = None
@@ -60,6 +61,6 @@ def earn_offers_live(*, member_ids: list[int]) -> dict[int, list[EarnOffer]]:
     return _source.live(member_ids) if _source is not None and member_ids else {}
 
 
-def earn_offers_used(*, counts: dict[int, int]) -> None:
+def earn_offers_used(*, counts: dict[int, tuple[int, int]]) -> None:
     if _source is not None and counts:
         _source.used(counts)

@@ -106,10 +106,11 @@ def points_for_purchase(
     items: list[Line] | None = None,
     rules: list[Rule] | None = None,
     offers: list[EarnOffer] | None = None,
-    offers_used: set[int] | None = None,
+    offers_used: dict[int, int] | None = None,
 ) -> tuple[int, str]:
-    """Points for a purchase and a one-line breakdown for the ledger entry's description. The keys of the offers
-    that added points are put into `offers_used` when the caller passes a set."""
+    """Points for a purchase and a one-line breakdown for the ledger entry's description. The offers that added
+    points are put into `offers_used` when the caller passes a dict: {offer key: the points it added} (a
+    multiplier's share rounded down on its own, for the offer's cost)."""
     if rules is None:
         rules = earning_rules_active()
     applicable = [r for r in rules if r.applies_at(occurred_at)]
@@ -130,6 +131,8 @@ def points_for_purchase(
     raw = Decimal("0")
     boosted: dict[str, Decimal] = {}
     offered: dict[int, Decimal] = {}
+    offer_extra: dict[int, Decimal] = {}  # a multiplier offer's points, before the tier multiplier and rounding
+    offers_bonus: dict[int, int] = {}
     for line, share in zip(lines, shares, strict=True):
         best = max((r for r in multipliers if r.matches(line)), key=lambda r: r.rate, default=None)
         factor = best.rate if best else Decimal("1")
@@ -138,6 +141,8 @@ def points_for_purchase(
         offer = max((o for o in offer_multipliers if o.matches(line.category)), key=lambda o: o.multiplier,
                     default=None)
         if offer is not None:
+            offer_extra[offer.key] = offer_extra.get(offer.key, Decimal("0")) + share * base * factor * (
+                offer.multiplier - 1)
             factor *= offer.multiplier
             offered[offer.key] = offered.get(offer.key, Decimal("0")) + share
         raw += share * base * factor
@@ -167,7 +172,9 @@ def points_for_purchase(
         if any(offer.matches(line.category) for line in lines):
             points += offer.bonus_points
             breakdown += f", + {offer.bonus_points} '{offer.name}'"
-            offered.setdefault(offer.key, Decimal("0"))
+            offers_bonus[offer.key] = offer.bonus_points
     if offers_used is not None:
-        offers_used.update(offered)
+        for key, extra in offer_extra.items():
+            offers_used[key] = int((extra * tier_multiplier).to_integral_value(rounding=ROUND_DOWN))
+        offers_used.update(offers_bonus)
     return points, f"{breakdown} → {points} points"

@@ -65,3 +65,17 @@ class IsStaffWithPermission(BasePermission):
             return False
         perm = getattr(view, "staff_permission", None)
         return bool(perm) and user.has_perm(perm)
+
+
+class IsStaffWithPermissionOrIntegration(BasePermission):
+    """A staff user holding the view's `staff_permission`, or an integration token holding the scope the view's
+    `token_scopes` names (the metrics and campaign-results endpoints). A refusal carries the message (and code) of
+    the check that refused."""
+
+    def has_permission(self, request, view) -> bool:
+        checker = IsIntegration() if isinstance(request.user, IntegrationPrincipal) else IsStaffWithPermission()
+        allowed = checker.has_permission(request, view)
+        if not allowed:
+            self.message = checker.message
+            self.code = getattr(checker, "code", None)
+        return allowed

@@ -35,7 +35,7 @@ class RewardForm(forms.ModelForm):
         model = Reward
         fields = ["name", "description", "image", "kind", "value", "cost_points", "is_active", "sort_order", "stock",
                   "minimum_tier", "available_from", "available_until", "limit_per_member", "limit_period_days",
-                  "voucher_valid_days", "is_birthday_reward"]
+                  "voucher_valid_days", "is_birthday_reward", "category"]
 
     def clean_cost_points(self):
         cost = self.cleaned_data["cost_points"]
@@ -75,7 +75,7 @@ class RewardResource(resources.ModelResource):
         import_id_fields = ["name"]
         fields = ["name", "description", "kind", "value", "cost_points", "stock", "limit_per_member",
                   "limit_period_days", "minimum_tier", "available_from", "available_until", "voucher_valid_days",
-                  "is_active", "sort_order"]
+                  "is_active", "sort_order", "category"]
         export_order = fields
         skip_unchanged = True
         report_skipped = True
@@ -123,14 +123,14 @@ class RewardAdmin(TranslationAdmin, ImportExportModelAdmin):
     import_form_class = CappedImportForm
     list_display = ["name", "kind", "cost_points", "value", "stock_level", "minimum_tier", "is_active",
                     "available_from", "available_until", "sort_order"]
-    list_filter = ["is_active", "kind", StockFilter, "minimum_tier", "is_birthday_reward"]
+    list_filter = ["is_active", "kind", StockFilter, "minimum_tier", "is_birthday_reward", "category"]
     list_editable = ["is_active", "sort_order"]
     search_fields = ["name", "description"]
     list_select_related = ["minimum_tier"]
     actions = ["activate", "deactivate"]
     fieldsets = [
         (None, {"fields": ["name", "description", "image", "kind", "value", "cost_points", "is_active",
-                           "sort_order"]}),
+                           "sort_order", "category"]}),
         (_("Availability"), {"fields": ["stock", "minimum_tier", "available_from", "available_until",
                                      "limit_per_member", "limit_period_days"]}),
         (_("Vouchers"), {"fields": ["voucher_valid_days", "is_birthday_reward"]}),

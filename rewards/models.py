@@ -99,6 +99,10 @@ class Reward(TimeStampedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.IntegerField(_("sort order"), default=0)
+    category = models.CharField(
+        _("category"), max_length=100, blank=True, db_default="",
+        help_text=_("The product category it is about: members who buy most in it see it first under “For you”."),
+    )
 
     class Meta:
         verbose_name = _("reward")

@@ -205,6 +205,7 @@ API: dict[tuple[str, str], tuple[str, ...]] = {
     ("feedback-create", "POST"): _INTEGRATION,
     ("metrics-summary", "GET"): _METRICS,
     ("metrics-periods", "GET"): _METRICS,
+    ("campaign-results", "GET"): _METRICS,  # staff who may see offers (the program manager), or metrics:read
     ("redemption-create", "POST"): _INTEGRATION,
     ("voucher-check", "GET"): _INTEGRATION,
     ("voucher-use", "POST"): _INTEGRATION,

@@ -94,11 +94,12 @@ def audience_members(offer: Offer, *, now: datetime) -> QuerySet[Member]:
 _ASSIGN = """
 WITH audience (id) AS ({audience}),
 inserted AS (
-    INSERT INTO campaigns_offerassignment (offer_id, member_id, holdout, assigned_at, activated_at, uses)
+    INSERT INTO campaigns_offerassignment (offer_id, member_id, holdout, assigned_at, activated_at, uses,
+                                           points_given)
     SELECT %s, audience.id,
            ('x' || substr(md5(%s || ':' || audience.id::text), 1, 8))::bit(32)::bigint
                < %s::bigint * 4294967296 / 100,
-           %s, NULL, 0
+           %s, NULL, 0, 0
     FROM audience
     ON CONFLICT (offer_id, member_id) DO NOTHING
     RETURNING holdout
@@ -165,8 +166,8 @@ WHERE member_id = ANY(%(members)s) AND offer_id = ANY(%(offers)s) AND NOT holdou
 """
 
 _USES_ADD = """
-UPDATE campaigns_offerassignment AS a SET uses = a.uses + v.n
-FROM unnest(%(ids)s::bigint[], %(counts)s::int[]) AS v (id, n) WHERE a.id = v.id
+UPDATE campaigns_offerassignment AS a SET uses = a.uses + v.n, points_given = a.points_given + v.points
+FROM unnest(%(ids)s::bigint[], %(counts)s::int[], %(points)s::int[]) AS v (id, n, points) WHERE a.id = v.id
 """
 
 
@@ -208,10 +209,12 @@ def _earn_offers_live(member_ids: list[int]) -> dict[int, list[EarnOffer]]:
     return found
 
 
-def _earn_offers_used(counts: dict[int, int]) -> None:
-    """Count the uses (the caller holds the members' row locks; the limit was checked under them)."""
+def _earn_offers_used(counts: dict[int, tuple[int, int]]) -> None:
+    """Count the uses and the points given (the caller holds the members' row locks; the limit was checked under
+    them)."""
     with connection.cursor() as cursor:
-        cursor.execute(_USES_ADD, {"ids": list(counts), "counts": list(counts.values())})
+        cursor.execute(_USES_ADD, {"ids": list(counts), "counts": [n for n, _points in counts.values()],
+                                   "points": [points for _n, points in counts.values()]})
 
 
 EARN_OFFER_SOURCE = EarnOfferSource(live=_earn_offers_live, used=_earn_offers_used)

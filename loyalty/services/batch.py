@@ -170,7 +170,7 @@ def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: lis
     offers = earn_offers_live(member_ids=member_ids) if awards_points else {}
     uses_left = {o.key: o.uses_left for mine in offers.values() for o in mine}
     for i, data, digest, member in fresh:
-        used: set[int] = set()
+        used: dict[int, int] = {}
         if awards_points:
             _, multiplier, name, _tier_id = tiers[member.pk]
             points, breakdown = points_for_purchase(
@@ -204,15 +204,16 @@ def _insert_fresh(fresh: list[tuple[int, PurchaseIn, str, Member]], results: lis
     credits: list[ledger.Credit] = []
     confirmed_members: set[int] = set()
     confirmed: list[tuple[Purchase, tuple[str, ...]]] = []
-    offer_uses: dict[int, int] = {}
+    offer_uses: dict[int, tuple[int, int]] = {}
     for i, data, digest, member, points, breakdown, _confirm_after, at_once, used in rows:
         pk = inserted.get((data.source, data.order_id))
         if pk is None:  # a concurrent request recorded this order first
             raced = Purchase.objects.get(source=data.source, order_id=data.order_id)
             results[i] = _replay_result(i, raced, data, digest)
             continue
-        for key in used:
-            offer_uses[key] = offer_uses.get(key, 0) + 1
+        for key, added in used.items():
+            count, points_added = offer_uses.get(key, (0, 0))
+            offer_uses[key] = (count + 1, points_added + added)
         items.extend(
             PurchaseItem(purchase_id=pk, sku=it.sku, name=it.name, category=it.category, quantity=it.quantity,
                          unit_price=it.unit_price) for it in data.items

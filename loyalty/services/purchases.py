@@ -174,7 +174,7 @@ def purchase_record(*, data: PurchaseIn, awards_points: bool = True, now: dateti
 
 def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_points: bool, now: datetime
                    ) -> tuple[Purchase, bool]:
-    offers_used: set[int] = set()
+    offers_used: dict[int, int] = {}
     if awards_points:
         tier = member.tier
         points, breakdown = points_for_purchase(
@@ -205,7 +205,8 @@ def _record_locked(member: Member, data: PurchaseIn, digest: str, *, awards_poin
     if row is None:  # the (source, order id) exists: a replay or a conflict, decided by the caller
         return Purchase.objects.get(source=data.source, order_id=data.order_id), False
     purchase.pk = row["id"]
-    earn_offers_used(counts=dict.fromkeys(offers_used, 1))  # only for a purchase recorded now, not a replay
+    # Only for a purchase recorded now, not a replay: one use of each offer that added points, and those points.
+    earn_offers_used(counts={key: (1, points) for key, points in offers_used.items()})
     if data.items:
         PurchaseItem.objects.bulk_create(
             PurchaseItem(purchase=purchase, sku=i.sku, name=i.name, category=i.category, quantity=i.quantity,

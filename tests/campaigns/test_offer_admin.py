@@ -34,7 +34,7 @@ def _form(**changes):
         "starts_at_0": now.date().isoformat(), "starts_at_1": "00:00:00",
         "ends_at_0": (now + timedelta(days=10)).date().isoformat(), "ends_at_1": "00:00:00",
         "benefit": "multiplier", "multiplier": "2", "bonus_points": "", "category": "", "min_amount": "0",
-        "limit_per_member": "", "holdout_percent": "10", "seed": "s1",
+        "limit_per_member": "", "holdout_percent": "10", "seed": "s1", "follow_up_days": "30",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -53,6 +53,9 @@ def test_a_program_manager_creates_an_offer_and_assigns_it_now(manager):
     assert OfferAssignment.objects.filter(offer=offer).count() == len(members)
     page = manager.get(f"/admin/campaigns/offer/{offer.pk}/change/").content.decode()
     assert "Audience today" in page
+    # The results, treatment against holdout (three members: most likely nobody held out, nothing to compare).
+    assert "Revenue per member" in page and "Treatment" in page and "Holdout" in page
+    assert "Incremental revenue" in page or "No holdout: nothing to compare with." in page
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
