@@ -4,8 +4,6 @@ returns, concurrency), seen through the services, the portal and the API."""
 from __future__ import annotations
 
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
@@ -24,6 +22,7 @@ from loyalty.models import LedgerEntry, Purchase
 from loyalty.services import ItemIn, PurchaseIn, purchase_record, purchase_return, purchases_record_batch
 from members.models import Member
 from tests.factories import MemberFactory, ShopMemberFactory, TierFactory
+from tests.threads import threaded
 
 pytestmark = pytest.mark.django_db
 
@@ -269,27 +268,13 @@ def test_a_token_with_members_read_sees_a_members_offers(integration_token):
 
 
 # ------------------------------------------------------------------------------------------- concurrency
-def _threaded(n, fn):
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        try:
-            barrier.wait()
-            return fn(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
-
-
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_posts_of_one_order_use_the_offer_once_and_different_orders_respect_the_limit():
     member = ShopMemberFactory()
     offer_assign(offer=_offer(limit_per_member=3))
     data = PurchaseIn(member_id=member.pk, order_id="RACE-1", amount=Decimal("10.00"), currency="EUR",
                       occurred_at=timezone.now())
-    created = _threaded(50, lambda i: purchase_record(data=data)[1])
+    created = threaded(50, lambda i: purchase_record(data=data)[1])
     assert created.count(True) == 1
     assert OfferAssignment.objects.get(member=member).uses == 1
     assert LedgerEntry.objects.filter(member=member, kind=LedgerEntry.Kind.EARN).get().points == 20
@@ -299,7 +284,7 @@ def test_fifty_concurrent_posts_of_one_order_use_the_offer_once_and_different_or
                                                amount=Decimal("10.00"), currency="EUR",
                                                occurred_at=timezone.now()))[0].points_earned
 
-    earned = _threaded(20, other_order)
+    earned = threaded(20, other_order)
     assert sorted(earned).count(20) == 2 and sorted(earned).count(10) == 18  # 3 uses in all
     assert OfferAssignment.objects.get(member=member).uses == 3
     assert Purchase.objects.filter(member=member).count() == 21

@@ -1,12 +1,9 @@
 """Real threads, real PostgreSQL connections: duplicate posts and racing earn/debit on one member."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from loyalty import ledger
@@ -15,22 +12,9 @@ from loyalty.models import LedgerEntry, Purchase
 from loyalty.services import PurchaseIn, purchase_record
 from members.models import Member
 from tests.factories import ShopMemberFactory
+from tests.threads import threaded
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _threaded(n, fn):
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        try:
-            barrier.wait()
-            return fn(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def test_fifty_concurrent_posts_of_one_order_make_one_purchase(settings):
@@ -38,7 +22,7 @@ def test_fifty_concurrent_posts_of_one_order_make_one_purchase(settings):
     member = ShopMemberFactory()
     data = PurchaseIn(member_id=member.pk, order_id="RACE-1", amount=Decimal("25.00"),
                       occurred_at=timezone.now(), currency="EUR")
-    created = _threaded(50, lambda i: purchase_record(data=data)[1])
+    created = threaded(50, lambda i: purchase_record(data=data)[1])
     assert created.count(True) == 1
     assert Purchase.objects.filter(order_id="RACE-1").count() == 1
     assert Member.objects.get(pk=member.pk).pending_points == 25
@@ -58,7 +42,7 @@ def test_fifty_concurrent_http_posts_of_one_order(settings, integration_token):
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {integration_token[1]}")
         return client.post("/api/v1/purchases/", body, format="json").status_code
 
-    statuses = _threaded(50, post)
+    statuses = threaded(50, post)
     assert sorted(set(statuses)) == [200, 201] and statuses.count(201) == 1
     assert LedgerEntry.objects.filter(member=member).count() == 1
     assert Member.objects.get(pk=member.pk).points_balance == 10
@@ -82,7 +66,7 @@ def test_concurrent_earn_and_debit_on_one_member_never_overdraw(settings):
         except InsufficientPoints:
             return "refused"
 
-    outcomes = _threaded(40, work)
+    outcomes = threaded(40, work)
     debits = outcomes.count("debit")
     assert outcomes.count("credit") == 20
     balance = Member.objects.get(pk=member.pk).points_balance
@@ -99,7 +83,7 @@ def test_concurrent_batches_with_overlapping_orders(settings):
     now = timezone.now()
     items = [{"member": members[i % 5].pk, "order_id": f"OV-{i}", "amount": "3.00", "occurred_at": now.isoformat()}
              for i in range(60)]
-    results = _threaded(6, lambda i: purchases_record_batch(items=items[i * 5: i * 5 + 40]))
+    results = threaded(6, lambda i: purchases_record_batch(items=items[i * 5: i * 5 + 40]))
     created = sum(r["result"] == "created" for batch in results for r in batch)
     assert created == Purchase.objects.count() == 60
     assert sum(Member.objects.values_list("pending_points", flat=True)) == 60 * 3

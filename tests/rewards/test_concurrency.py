@@ -1,11 +1,8 @@
 """The issue's invariants under real concurrency: real threads, each with its own PostgreSQL connection."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from rest_framework.test import APIClient
 
 from config.exceptions import DomainError
@@ -15,25 +12,14 @@ from rewards.models import Redemption, Reward, Voucher
 from rewards.services import reward_redeem, voucher_use
 from tests.factories import RewardFactory, ShopMemberFactory
 from tests.rewards.conftest import fund
+from tests.threads import threaded as run_threaded
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def threaded(n, fn):
-    """Run fn(i) for i in range(n) in n threads released together; returns the results (or exceptions)."""
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        try:
-            barrier.wait()
-            return fn(i)
-        except DomainError as exc:
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+    """fn(i) in n threads released together; the results, or the refusals (DomainError) some racers get."""
+    return run_threaded(n, fn, returning=(DomainError,))
 
 
 def codes(results):
