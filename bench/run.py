@@ -58,6 +58,7 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -309,6 +310,22 @@ def history_create(member: int, purchases: int) -> float:
         bad = [r for r in results if r["result"] != "created"]
         if bad:
             raise RuntimeError(f"history purchases failed: {bad[:3]}")
+    return time.monotonic() - started
+
+
+def offers_running(count: int) -> float:
+    """`count` live offers held by every member (issue 14's purchase targets hold with 20): points multipliers, every
+    other one for a category the bench's purchases (no items) do not have, so one offer counts on each post."""
+    from campaigns.models import Offer
+    from campaigns.services.offers import offer_assign
+
+    started = time.monotonic()
+    now = datetime.now(UTC)
+    for i in range(count):
+        offer = Offer.objects.create(name=f"Bench offer {i}", starts_at=now - timedelta(days=1),
+                                     ends_at=now + timedelta(days=30), multiplier=Decimal("1.5") + Decimal(i) / 100,
+                                     holdout_percent=0, category="" if i % 2 else f"bench-category-{i}")
+        offer_assign(offer=offer, now=now)
     return time.monotonic() - started
 
 
@@ -862,6 +879,10 @@ def inside(args) -> int:
                                            "fund_seconds": round(seconds, 2)}
                 log(f"{len(ids)} members funded with {FUND_POINTS:,} points each in {seconds:.1f} s; "
                     f"reward {reward} (cost {REDEEM_COST}, unlimited stock)")
+            if args.offers:
+                seconds = offers_running(args.offers)
+                results["offers"] = {"live": args.offers, "assigned_to": "every member", "seconds": round(seconds, 2)}
+                log(f"{args.offers} live offers assigned to every member in {seconds:.1f} s")
             results["queries"] = query_counts(token, ids, history, fresh, reward)
             log("queries per request: " + ", ".join(f"{k} {v['queries']} ({v['status']})"
                                                     for k, v in results["queries"].items()))
@@ -953,6 +974,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs per benchmark (median reported)")
     parser.add_argument("--duration", type=int, default=20, help="seconds per load run (hot/detail: half)")
     parser.add_argument("--members", type=int, default=10_000, help="members the posts are spread over")
+    parser.add_argument("--offers", type=int, default=0, help="live offers every member holds during the run")
     parser.add_argument("--import-rows", type=int, default=1_000_000)
     parser.add_argument("--import-customers", type=int, default=200_000)
     parser.add_argument("--json", default="", help="also write the raw results to this file")
