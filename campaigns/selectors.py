@@ -9,10 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, OuterRef, Q, Subquery, Sum, Value, Variance
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Variance
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
-from scipy import stats
 
 from campaigns.models import Offer, OfferAssignment
 from loyalty.models import LedgerEntry, Purchase, PurchaseItem
@@ -73,6 +72,8 @@ def welch_interval(*, n1: int, mean1: float, var1: float, n2: int, mean2: float,
     if se == 0:
         return Interval(diff, diff)
     df = (a + b) ** 2 / (a * a / (n1 - 1) + b * b / (n2 - 1))
+    from scipy import stats  # here, not at start-up: scipy.stats costs every process ~70 MB and a second to import
+
     t = float(stats.t.ppf((1 + level) / 2, df))
     return Interval(diff - t * se, diff + t * se)
 
@@ -134,6 +135,7 @@ def offer_results(*, offer: Offer, now: datetime | None = None) -> dict[str, Any
 # ------------------------------------------------------------------------------------------ "for you"
 FOR_YOU_REWARDS = 6
 FAVOURITE_CATEGORIES = 3
+FAVOURITE_DAYS = 365
 PACE_DAYS = 90  # the member's earning pace: points earned over the last 90 days, per 30 days
 
 
@@ -146,12 +148,18 @@ class RankedReward:
     category_match: bool
 
 
+def favourite_categories(*, member_id: int | OuterRef, now: datetime) -> QuerySet:
+    """A member's categories by what they spent in each over the last year (purchase items), most first (ties by
+    name), lower-cased, as rows with `key`. The one definition of "favourite category": an offer's audience reads
+    the first row (`member_id=OuterRef("pk")`, campaigns.services.offers), "For you" the first three."""
+    return (PurchaseItem.objects.filter(purchase__member_id=member_id,
+                                        purchase__occurred_at__gte=now - timedelta(days=FAVOURITE_DAYS))
+            .exclude(category="").annotate(key=Lower("category")).values("key")
+            .annotate(spent=Sum(F("quantity") * F("unit_price"))).order_by("-spent", "key"))
+
+
 def member_favourite_categories(*, member: Member, now: datetime, limit: int = FAVOURITE_CATEGORIES) -> list[str]:
-    """The categories the member spent most on over the last year (purchase items), most first, lower-cased."""
-    rows = (PurchaseItem.objects.filter(purchase__member_id=member.pk, purchase__occurred_at__gte=now - timedelta(
-        days=365)).exclude(category="").annotate(key=Lower("category")).values("key")
-            .annotate(spent=Sum(F("quantity") * F("unit_price"))).order_by("-spent", "key")[:limit])
-    return [row["key"] for row in rows]
+    return [row["key"] for row in favourite_categories(member_id=member.pk, now=now)[:limit]]
 
 
 def member_earning_pace(*, member: Member, now: datetime) -> int:
