@@ -16,16 +16,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns.exceptions import OfferNotActivatable
 from campaigns.models import Offer, OfferAssignment
+from campaigns.selectors import favourite_categories
 from config.exceptions import NotFound
 from config.memo import memo_forget, memo_get
 from config.sql import fetch_all, fetch_one
-from loyalty.models import Purchase, PurchaseItem
+from loyalty.models import Purchase
 from loyalty.offers import EarnOffer, EarnOfferSource
 from members.models import Member
 
@@ -74,11 +75,9 @@ def audience_members(offer: Offer, *, now: datetime) -> QuerySet[Member]:
         if offer.days_since_purchase_max is not None:
             members = members.filter(last_purchase_at__gte=now - timedelta(days=offer.days_since_purchase_max))
     if offer.favourite_category:
-        favourite = (PurchaseItem.objects.filter(purchase__member_id=OuterRef("pk")).exclude(category="")
-                     .values("category").annotate(spent=Sum(F("quantity") * F("unit_price")))
-                     .order_by("-spent", "category").values("category")[:1])
+        favourite = favourite_categories(member_id=OuterRef("pk"), now=now).values("key")[:1]
         members = members.annotate(favourite_category=Subquery(favourite)).filter(
-            favourite_category__iexact=offer.favourite_category)
+            favourite_category=offer.favourite_category.lower())
     scores = {"segments": offer.audience_segments, "p_alive_min": offer.p_alive_min,
               "p_alive_max": offer.p_alive_max, "clv_min": offer.clv_min, "clv_max": offer.clv_max}
     if any(value not in (None, []) for value in scores.values()):
